@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Rightsize administration"
+admin.site.site_title = "Rightsize admin"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="catalog:model-list"), name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("catalog/", include("catalog.urls")),
+]
