@@ -1,34 +1,9 @@
-"""Create the three roles with their catalog permissions.
-
-The permission lists are written out here (not imported) so the migration keeps meaning what it
-meant when it was written; later apps add their permissions in their own migrations."""
+"""Create the three roles (accounts/roles.py) with their catalog permissions."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CATALOG_MODELS = (
-    "languagemodel",
-    "apideployment",
-    "selfhosteddeployment",
-    "hardwareprofile",
-    "reportedscore",
-    "source",
-    "licence",
-    "catalogsettings",
-)
-VIEW_CATALOG = [f"view_{name}" for name in CATALOG_MODELS]
-EDIT_CATALOG = [
-    f"{action}_{name}"
-    for name in CATALOG_MODELS
-    for action in ("add", "change", "delete")
-    if not (name == "catalogsettings" and action == "delete")
-]
-
-ROLE_PERMISSIONS = {
-    "Project managers": VIEW_CATALOG,
-    "Engineers": VIEW_CATALOG,
-    "Catalog admins": VIEW_CATALOG + EDIT_CATALOG + ["approve_execution"],
-}
+from accounts.roles import ROLES, roles_sync
 
 
 def create_roles(apps, schema_editor):
@@ -37,21 +12,11 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        permissions = Permission.objects.filter(
-            content_type__app_label="catalog", codename__in=codenames
-        )
-        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"Permissions missing for {role}: {sorted(missing)}")
-        group.permissions.add(*permissions)
+    roles_sync(apps)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLE_PERMISSIONS).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):

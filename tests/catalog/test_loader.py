@@ -21,11 +21,12 @@ pytestmark = pytest.mark.django_db
 
 
 ARTICLE_MODELS = [
-    "GPT-3", "GPT-3.5", "GPT-4", "Luminous base", "Luminous extended", "Luminous supreme",
-    "Chinchilla", "Gopher", "LLaMA 7B", "LLaMA 13B", "LLaMA 33B", "LLaMA 65B",
-    "Llama 2 7B", "Llama 2 13B", "Llama 2 70B", "Llama 2 7B Chat", "Llama 2 13B Chat",
-    "Llama 2 70B Chat", "Code Llama 7B", "Code Llama 13B", "Code Llama 34B", "Mistral 7B",
-    "Mistral 7B Instruct", "Zephyr 7B beta", "Notus 7B", "Phi-1", "Phi-1.5", "Phi-2",
+    "gpt-3-175b", "gpt-3.5-turbo", "gpt-4", "luminous-base", "luminous-extended",
+    "luminous-supreme", "chinchilla-70b", "gopher-280b", "llama-7b", "llama-13b", "llama-33b",
+    "llama-65b", "llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-2-7b-chat",
+    "llama-2-13b-chat", "llama-2-70b-chat", "code-llama-7b", "code-llama-13b", "code-llama-34b",
+    "mistral-7b", "mistral-7b-instruct", "zephyr-7b-beta", "notus-7b-v1", "phi-1", "phi-1.5",
+    "phi-2",
 ]  # fmt: skip
 
 SMALL_DATA = {
@@ -92,8 +93,10 @@ def _counts() -> tuple[int, ...]:
 
 def test_shipped_catalog_has_every_model_the_article_names():
     call_command("load_catalog", verbosity=0)
-    names = set(LanguageModel.objects.values_list("name", flat=True))
-    assert [name for name in ARTICLE_MODELS if name not in names] == []
+    keys = set(LanguageModel.objects.values_list("key", flat=True))
+    assert [key for key in ARTICLE_MODELS if key not in keys] == []
+    current = {"llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "qwen2.5-7b", "phi-4", "gpt-4o"}
+    assert current <= keys
     assert LanguageModel.objects.count() >= len(ARTICLE_MODELS) + 10  # and current models
 
 
@@ -123,7 +126,7 @@ def test_every_loaded_fact_and_score_cites_a_source():
 
 def test_undisclosed_parameters_stay_empty():
     call_command("load_catalog", verbosity=0)
-    gpt4 = LanguageModel.objects.get(name="GPT-4")
+    gpt4 = LanguageModel.objects.get(key="gpt-4")
     assert gpt4.parameters is None
     assert gpt4.parameters_source is None
     assert gpt4.stated_size_class == "large"
@@ -131,7 +134,7 @@ def test_undisclosed_parameters_stay_empty():
 
 def test_published_figures_are_kept_as_published():
     call_command("load_catalog", verbosity=0)
-    chinchilla = LanguageModel.objects.get(name="Chinchilla")
+    chinchilla = LanguageModel.objects.get(key="chinchilla-70b")
     # The paper's 1.4 trillion tokens (the article misprints it as 1.4 billion).
     assert chinchilla.training_tokens == 1_400_000_000_000
     assert chinchilla.weights == Weights.NEVER_RELEASED
