@@ -28,12 +28,33 @@ _EDIT_CATALOG = [
     if not (name == "catalogsettings" and action == "delete")
 ]
 
+_READ_RESULTS = [
+    ("evaluations", f"view_{name}") for name in ("evaljob", "evalrun", "metricresult")
+]
+# Queue jobs (add) and manage them: cancel, retry (change).
+_RUN_EVALUATIONS = [("evaluations", "add_evaljob"), ("evaluations", "change_evaljob")]
+
+# Each role may do what the one before it may, and more.
+_PROJECT_MANAGER = [*_VIEW_CATALOG, *_READ_RESULTS]
+_ENGINEER = [*_PROJECT_MANAGER, *_RUN_EVALUATIONS]
+_CATALOG_ADMIN = [*_ENGINEER, *_EDIT_CATALOG, ("catalog", "approve_execution")]
+
 # role -> (app label, permission codename)
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
-    PROJECT_MANAGERS: _VIEW_CATALOG,
-    ENGINEERS: _VIEW_CATALOG,
-    CATALOG_ADMINS: [*_VIEW_CATALOG, *_EDIT_CATALOG, ("catalog", "approve_execution")],
+    PROJECT_MANAGERS: _PROJECT_MANAGER,
+    ENGINEERS: _ENGINEER,
+    CATALOG_ADMINS: _CATALOG_ADMIN,
 }
+
+
+def permissions_ensure(apps) -> None:
+    """Create every model's permissions now; Django normally does so only after migrating."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
 
 
 def roles_sync(apps) -> None:
@@ -43,10 +64,14 @@ def roles_sync(apps) -> None:
     exist already (see the migration, which creates them first)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    # An early migration runs before later apps' tables exist: it grants what exists by then,
+    # and the migration that adds an app's models calls this again.
+    present = {app.label for app in apps.get_app_configs() if list(app.get_models())}
     for role, wanted in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         permissions = [
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
             for app_label, codename in wanted
+            if app_label in present
         ]
         group.permissions.set(permissions)

@@ -45,7 +45,11 @@ class Source(CuratedRecord):
     """A citation: paper, model card, pricing page or datasheet."""
 
     title = models.CharField(max_length=300)
-    url = models.URLField(max_length=500)
+    url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Empty only for an organisation's own records (a checkpoint it registered).",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -28,6 +28,7 @@ from .models import (
     ReportedScore,
     SelfHostedDeployment,
     Source,
+    Weights,
 )
 
 
@@ -340,3 +341,51 @@ def _check_references(data: Mapping[str, Any]) -> None:
                     problems.append(f"{where}: score {item.get('benchmark')!r} cites no source")
     if problems:
         raise CatalogDataError("Catalog data: " + "; ".join(problems) + ".")
+
+
+INTERNAL_LICENCE_KEY = "internal"
+
+
+@transaction.atomic
+def local_model_register(
+    *,
+    key: str,
+    name: str,
+    family: str,
+    organisation: str,
+    parameters: int,
+    path: str,
+    provenance: str,
+    base_model: LanguageModel | None = None,
+) -> LanguageModel:
+    """Register a checkpoint the organisation holds itself (built or finetuned in-house).
+
+    Its facts cite `provenance` (what made it, where), a source without a public URL. Registering
+    the same key again updates it."""
+    source, _ = Source.objects.update_or_create(
+        key=f"local-{key}", defaults={"title": provenance, "url": ""}
+    )
+    licence, _ = Licence.objects.get_or_create(
+        key=INTERNAL_LICENCE_KEY,
+        defaults={
+            "name": "Internal checkpoint (the organisation's own)",
+            "commercial_use": "allowed",
+        },
+    )
+    model = LanguageModel.objects.filter(key=key).first() or LanguageModel(key=key)
+    for field_name, value in {
+        "name": name,
+        "family": family,
+        "organisation": organisation,
+        "parameters": parameters,
+        "parameters_source": source,
+        "licence": licence,
+        "licence_source": source,
+        "weights": Weights.OPEN,
+        "weights_source": source,
+        "hf_repo": path,
+        "base_model": base_model,
+    }.items():
+        setattr(model, field_name, value)
+    _validated_save(model, f"model {key}")
+    return model

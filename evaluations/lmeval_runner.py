@@ -112,6 +112,35 @@ def local_tasks_dir() -> Path:
     return _HERE / "local_tasks"
 
 
+def builtin_task_names(cache_file: Path) -> frozenset[str]:
+    """lm-eval's built-in task, group and tag names, cached in ``cache_file`` per lm-eval version.
+
+    Indexing the ~14,700 built-in tasks takes seconds and imports lm-eval; the web app validates
+    job specs against this list, so it is built once per installed version and read after."""
+    import json
+
+    version = _package_version("lm_eval")
+    try:
+        cached = json.loads(cache_file.read_text())
+        if cached.get("lm_eval_version") == version:
+            return frozenset(cached["names"])
+    except (OSError, ValueError, KeyError):
+        pass
+    from lm_eval.tasks import TaskManager
+
+    names = sorted(TaskManager().all_tasks)
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache_file.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps({"lm_eval_version": version, "names": names}))
+    partial.replace(cache_file)  # atomic: a reader never sees half a file
+    return frozenset(names)
+
+
+def local_task_names(include_paths: Iterable[str | os.PathLike]) -> frozenset[str]:
+    """The task names defined in ``include_paths`` alone (cheap; read afresh on each call)."""
+    return frozenset(_local_task_manager(_as_strings(include_paths)).all_tasks)
+
+
 def prepare_offline_environment(hf_home: Path | None = None) -> None:
     """Keep Hugging Face libraries off the network, unless the caller's environment says otherwise.
 
@@ -130,8 +159,11 @@ class Runner:
     seconds to index) and the model of the latest run. Not thread-safe: one job at a time.
     """
 
-    def __init__(self) -> None:
-        prepare_offline_environment()
+    def __init__(self, *, offline: bool = True) -> None:
+        # Offline: no model hub (this machine, CI, the demo). GPU nodes that load models from
+        # the hub pass offline=False.
+        if offline:
+            prepare_offline_environment()
         self.model_loads = 0
         self._full_managers: dict[tuple[str, ...], tuple[tuple[str, ...], Any]] = {}
         self._lm: Any = None
@@ -148,7 +180,7 @@ class Runner:
 
     def local_task_names(self, include_paths: Iterable[str]) -> set[str]:
         """The names defined in ``include_paths`` alone; cheap, and read afresh on each call."""
-        return set(_local_task_manager(_as_strings(include_paths)).all_tasks)
+        return set(local_task_names(include_paths))
 
     # ---------------------------------------------------------------- running
     def run(

@@ -40,3 +40,6 @@ def user_with_role(db):
         return UserFactory(username=ROLE_USERNAMES[role], role=role)
 
     return make
+
+
+from .evaluations.worker import eval_worker, slow_task_dir  # noqa: E402, F401  (shared fixtures)

@@ -1,17 +1,12 @@
 """Create the three roles (accounts/roles.py) with their catalog permissions."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from accounts.roles import ROLES, roles_sync
+from accounts.roles import ROLES, permissions_ensure, roles_sync
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations ran; make sure they exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    permissions_ensure(apps)
     roles_sync(apps)
 
 

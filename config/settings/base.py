@@ -96,6 +96,42 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Evaluation jobs go to a queue by hardware; the one place that says which.
+# backend -> queue, or backend -> {device -> queue}
+EVAL_QUEUES = {
+    "hf": {"cuda": "gpu", "cpu": "cpu"},
+    "vllm": "gpu",
+    "local-completions": "api",
+    "openai-chat-completions": "api",
+}
+CELERY_TASK_ROUTES = {
+    # The job's own queue (from EVAL_QUEUES) is passed when it is sent; this is the fallback.
+    "evaluations.tasks.run_eval_job": {"queue": "cpu"},
+    "evaluations.tasks.*": {"queue": "default"},
+}
+# Redis honours message priorities 0 (first) to 9 with these options.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "priority_steps": list(range(10)),
+    "sep": ":",
+    "queue_order_strategy": "priority",
+}
+EVAL_SOFT_TIME_LIMIT_S = env.int("EVAL_SOFT_TIME_LIMIT_S", default=6 * 60 * 60)
+EVAL_TIME_LIMIT_S = env.int("EVAL_TIME_LIMIT_S", default=EVAL_SOFT_TIME_LIMIT_S + 300)
+CELERY_WORKER_SEND_TASK_EVENTS = True  # for flower
+
 # --- Rightsize
 RIGHTSIZE_EMBEDDED = False  # the one-machine demo (SQLite, filesystem broker, demo accounts)
 CATALOG_DATA_FILE = BASE_DIR / "catalog" / "data" / "catalog.yaml"
+# Folders under which evaluation jobs may load local model paths (pretrained=/...).
+EVAL_MODEL_ROOTS = [
+    Path(p) for p in env.list("EVAL_MODEL_ROOTS", default=[str(VAR_DIR / "models")])
+]
+EVAL_DEFAULT_DEVICE = env.str("EVAL_DEFAULT_DEVICE", default="cuda")
+# Keep Hugging Face libraries off the network in workers (no hub here, in CI or the demo).
+EVAL_HF_OFFLINE = env.bool("EVAL_HF_OFFLINE", default=True)
+# Extra folders of lm-eval task YAMLs that workers include (besides the shipped local tasks).
+EVAL_TASK_DIRS = [Path(p) for p in env.list("EVAL_TASK_DIRS", default=[])]
+# How often a worker writes a running job's progress (and looks for a cancel request).
+EVAL_PROGRESS_INTERVAL_S = env.float("EVAL_PROGRESS_INTERVAL_S", default=1.0)
+# lm-eval's request cache (one sqlite file per model and revision) and its task-name index.
+EVAL_CACHE_DIR = Path(env.str("EVAL_CACHE_DIR", default=str(VAR_DIR / "lm-eval-cache")))

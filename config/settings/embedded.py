@@ -5,6 +5,7 @@ from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
 RIGHTSIZE_EMBEDDED = True
+EVAL_DEFAULT_DEVICE = env.str("EVAL_DEFAULT_DEVICE", default="cpu")  # no GPU on a laptop
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="embedded-demo-only-not-a-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])

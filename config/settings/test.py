@@ -27,6 +27,7 @@ SECRET_KEY = "test-only-not-a-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 RIGHTSIZE_EMBEDDED = False
+EVAL_DEFAULT_DEVICE = "cpu"
 
 _DATABASE_URL = env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/rightsize")
 _BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")

@@ -49,16 +49,6 @@ def page(browser):
     context.close()
 
 
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    """A transactional test empties every table afterwards, the roles from the migration too."""
-    from django.apps import apps
-
-    from accounts.roles import roles_sync
-
-    roles_sync(apps)
-
-
 @pytest.fixture
 def loaded_catalog(transactional_db):
     call_command("load_catalog", verbosity=0)

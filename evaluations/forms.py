@@ -1,0 +1,74 @@
+from django import forms
+from django.conf import settings
+
+from catalog.models import LanguageModel
+
+from .models import Backend, Device
+from .specs import JobSpec, JobSpecError, parse_model_args
+
+
+class EvalJobForm(forms.Form):
+    model = forms.ModelChoiceField(
+        queryset=LanguageModel.objects.exclude(weights="never_released").order_by("name"),
+        to_field_name="key",
+        help_text="The catalog model to evaluate.",
+    )
+    backend = forms.ChoiceField(choices=Backend.choices, initial=Backend.HF)
+    model_args = forms.CharField(
+        label="Model arguments",
+        required=False,
+        help_text="lm-eval's form: pretrained=org/name,revision=main,dtype=bfloat16. "
+        "API keys are never entered here: workers read them from their environment.",
+        widget=forms.TextInput(attrs={"size": 70}),
+    )
+    tasks = forms.CharField(
+        help_text="lm-eval task names, separated by commas (e.g. mmlu, hellaswag, "
+        "rightsize_demo_mc).",
+        widget=forms.TextInput(attrs={"size": 70, "list": "task-suggestions"}),
+    )
+    device = forms.ChoiceField(choices=Device.choices, required=False)
+    num_fewshot = forms.IntegerField(label="Shots", required=False, min_value=0, max_value=100)
+    limit = forms.IntegerField(
+        required=False, min_value=1, help_text="Documents per task; empty for all."
+    )
+    batch_size = forms.IntegerField(initial=1, min_value=1, max_value=1024)
+    seed = forms.IntegerField(initial=1234)
+    apply_chat_template = forms.BooleanField(label="Use the chat template", required=False)
+    priority = forms.IntegerField(
+        initial=5, min_value=0, max_value=9, help_text="0 runs first, 9 last."
+    )
+    force = forms.BooleanField(
+        label="Run again even if an identical finished job exists", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["device"].initial = settings.EVAL_DEFAULT_DEVICE
+
+    def spec(self) -> JobSpec:
+        """The job spec from cleaned data; model-argument syntax errors land on the form."""
+        data = self.cleaned_data
+        try:
+            model_args = parse_model_args(data.get("model_args") or "")
+        except JobSpecError as exc:
+            self.add_error("model_args", exc.message)
+            raise
+        return JobSpec(
+            model_key=data["model"].key,
+            backend=data["backend"],
+            tasks=tuple(t.strip() for t in data["tasks"].split(",")),
+            model_args=model_args,
+            num_fewshot=data.get("num_fewshot"),
+            limit=data.get("limit"),
+            batch_size=data.get("batch_size") or 1,
+            seed=data["seed"] if data.get("seed") is not None else 1234,
+            apply_chat_template=data.get("apply_chat_template", False),
+            device=data.get("device") or "",
+            priority=data["priority"] if data.get("priority") is not None else 5,
+        )
+
+    def add_spec_error(self, error: JobSpecError) -> None:
+        field = error.field if error.field in self.fields else None
+        if field == "model_key":
+            field = "model"
+        self.add_error(field, error.message)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "evaluations"
+
+urlpatterns = [
+    path("jobs/", views.job_list, name="job-list"),
+    path("jobs/new/", views.job_create, name="job-create"),
+    path("jobs/compare/", views.job_compare, name="job-compare"),
+    path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
+    path("jobs/<int:pk>/cancel/", views.job_cancel, name="job-cancel"),
+    path("jobs/<int:pk>/retry/", views.job_retry, name="job-retry"),
+]

@@ -1,0 +1,134 @@
+"""A real Celery worker process for integration tests: Redis broker, the test PostgreSQL
+database, prefork pool, started and stopped by the test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SLOW_TASK = "rightsize_slow_test"
+
+
+class WorkerProcess:
+    def __init__(self, *, queues: str, log_path: Path, extra_env: dict[str, str]):
+        db = settings.DATABASES["default"]
+        self.name = f"itest-{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": (
+                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+                f"/{db['NAME']}"
+            ),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "EVAL_MODEL_ROOTS": ",".join(str(p) for p in settings.EVAL_MODEL_ROOTS),
+            "EVAL_PROGRESS_INTERVAL_S": "0.2",
+            **extra_env,
+        }
+        self.log_path = log_path
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                f"--queues={queues}",
+                "--concurrency=1",
+                "--prefetch-multiplier=1",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname={self.name}@%h",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "ready." in self.log_path.read_text():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited:\n{self.log_path.read_text()}")
+            time.sleep(0.2)
+        raise TimeoutError(f"worker not ready after {timeout} s:\n{self.log_path.read_text()}")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+
+def purge_queues(*queues: str) -> None:
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in queues:
+            conn.default_channel.client.delete(queue)
+
+
+# Fixtures (imported into tests/conftest.py so browser tests share the one worker).
+@pytest.fixture(scope="session")
+def slow_task_dir(tmp_path_factory):
+    """A local lm-eval task big enough to still be running when the test cancels it."""
+    folder = tmp_path_factory.mktemp("slow-task")
+    docs = folder / "slow.jsonl"
+    with docs.open("w") as out:
+        for n in range(3000):
+            question = f"Question {n}: which of these words comes first in the list? " * 4
+            out.write(
+                json.dumps({"question": question, "choices": ["a", "b", "c", "d"], "answer": n % 4})
+                + "\n"
+            )
+    (folder / "slow.yaml").write_text(
+        f"task: {SLOW_TASK}\n"
+        "dataset_path: json\n"
+        f"dataset_kwargs:\n  data_files:\n    test: {docs}\n"
+        "test_split: test\n"
+        "output_type: multiple_choice\n"
+        "doc_to_text: '{{question}}'\n"
+        "doc_to_choice: '{{choices}}'\n"
+        "doc_to_target: '{{answer}}'\n"
+        "metric_list:\n  - metric: acc\n"
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def eval_worker(django_db_setup, django_db_blocker, slow_task_dir, tmp_path_factory):
+    purge_queues("cpu")
+    process = WorkerProcess(
+        queues="cpu",
+        log_path=tmp_path_factory.mktemp("worker") / "worker.log",
+        extra_env={"EVAL_TASK_DIRS": str(slow_task_dir)},
+    )
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
