@@ -29,10 +29,17 @@ _EDIT_CATALOG = [
 ]
 
 _READ_RESULTS = [
-    ("evaluations", f"view_{name}") for name in ("evaljob", "evalrun", "metricresult")
+    ("evaluations", f"view_{name}")
+    for name in ("evaljob", "evalrun", "metricresult", "domainevalset")
 ]
-# Queue jobs (add) and manage them: cancel, retry (change).
-_RUN_EVALUATIONS = [("evaluations", "add_evaljob"), ("evaluations", "change_evaljob")]
+# Queue jobs (add) and manage them: cancel, retry (change); import result files (add run);
+# upload domain evaluation sets.
+_RUN_EVALUATIONS = [
+    ("evaluations", "add_evaljob"),
+    ("evaluations", "change_evaljob"),
+    ("evaluations", "add_evalrun"),
+    ("evaluations", "add_domainevalset"),
+]
 
 # Each role may do what the one before it may, and more.
 _PROJECT_MANAGER = [*_VIEW_CATALOG, *_READ_RESULTS]

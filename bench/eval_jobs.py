@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -21,11 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rightsize_bench")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import ROOT, machine, setup_django
+
 TASKS = [f"rightsize_bench_{n}" for n in range(1, 5)]
 DOCS_PER_TASK = 40
 
@@ -52,15 +49,6 @@ def write_tasks(folder: Path) -> None:
             "doc_to_text: '{{question}}'\ndoc_to_choice: '{{choices}}'\n"
             "doc_to_target: '{{answer}}'\nmetric_list:\n  - metric: acc\n"
         )
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'rightsize_bench'")
-        if not exists.fetchone():
-            conn.execute("CREATE DATABASE rightsize_bench")
 
 
 def time_job(model, tasks: list[str]) -> float:
@@ -98,17 +86,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    ensure_database()
-    import django
-
-    django.setup()
+    setup_django()
     from django.conf import settings
-    from django.core.management import call_command
 
     from evaluations.demo import demo_model_ensure
     from tests.evaluations.worker import WorkerProcess, purge_queues
 
-    call_command("migrate", verbosity=0)
     model = demo_model_ensure()
     task_dir = Path(tempfile.mkdtemp(prefix="rightsize-bench-tasks-"))
     write_tasks(task_dir)
@@ -141,8 +124,7 @@ def main() -> None:
         worker.stop()
 
     medians = {name: statistics.median(values) for name, values in results.items()}
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"{args.repeats} repeats; {DOCS_PER_TASK} documents x 4 choices per task")  # fmt: skip
+    print(f"machine: {machine()}; {args.repeats} repeats; {DOCS_PER_TASK} docs x 4 choices/task")
     for name, values in results.items():
         print(
             f"{name:8} median {medians[name]:7.2f} s   all: {', '.join(f'{v:.2f}' for v in values)}"

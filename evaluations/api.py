@@ -6,12 +6,15 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import AuthorizationError
+from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
-from . import selectors, services
+from catalog.models import LanguageModel
+
+from . import selectors, services, uploads
 from .models import EvalJob, EvalRun, JobStatus, RequestedVia
 from .specs import JobSpec
 
@@ -224,3 +227,90 @@ def job_retry(request: HttpRequest, job_id: int):
         job=_job(job_id), requested_by=request.auth, requested_via=RequestedVia.API
     )
     return Status(201, job)
+
+
+# ---------------------------------------------------------------- imports and domain sets
+
+uploads_router = Router(tags=["imports"])
+
+
+class ImportOutcomeOut(Schema):
+    file_name: str
+    status: str = Field(description="imported, duplicate or error")
+    message: str
+    run_id: int | None = None
+
+
+class DomainSetOut(Schema):
+    id: int
+    name: str
+    task_name: str = Field(description="Queue jobs on this lm-eval task name.")
+    kind: str
+    n_rows: int
+    content_hash: str
+    created: bool
+
+
+class DomainSetProblems(Schema):
+    detail: str
+    errors: list[str]
+
+
+@uploads_router.post("/imports", response={200: list[ImportOutcomeOut], 403: Error, 422: Error})
+def results_import(
+    request: HttpRequest, files: File[list[UploadedFile]], model: Form[str | None] = None
+):
+    """Import lm-eval result files (0.4 or 0.3). Each file stands alone; the answer says per
+    file what was imported, what was there already, and why a file was refused."""
+    _require(request, "evaluations.add_evalrun")
+    catalog_model = None
+    if model:
+        catalog_model = (
+            LanguageModel.objects.filter(key=model).first()
+            or LanguageModel.objects.filter(name=model).first()
+        )
+        if catalog_model is None:
+            return Status(422, {"detail": f"No catalog model {model!r}."})
+    outcomes = uploads.result_files_import(
+        files=[(f.name, f.read()) for f in files], imported_by=request.user, model=catalog_model
+    )
+    return [
+        {
+            "file_name": o.file_name,
+            "status": o.status,
+            "message": o.describe(),
+            "run_id": o.run.pk if o.run else None,
+        }
+        for o in outcomes
+    ]
+
+
+@uploads_router.post(
+    "/domain-sets",
+    response={201: DomainSetOut, 200: DomainSetOut, 403: Error, 422: DomainSetProblems},
+)
+def domain_set_create(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    name: Form[str],
+    description: Form[str] = "",
+):
+    """Upload a JSONL domain evaluation set. Every line is checked; on any error nothing is
+    stored and `errors` lists the lines."""
+    _require(request, "evaluations.add_domainevalset")
+    try:
+        domain_set, created = uploads.domain_set_upload(
+            name=name, description=description, data=file.read(), uploaded_by=request.user
+        )
+    except uploads.DomainSetError as exc:
+        return Status(422, {"detail": exc.message, "errors": exc.errors})
+    body = {
+        "id": domain_set.pk,
+        "name": domain_set.name,
+        "task_name": domain_set.task_name,
+        "kind": domain_set.kind,
+        "n_rows": domain_set.n_rows,
+        "content_hash": domain_set.content_hash,
+        "created": created,
+    }
+    return Status(201 if created else 200, body)

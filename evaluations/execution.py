@@ -14,7 +14,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from . import lmeval_runner, services
-from .models import EvalJob, JobStatus
+from .domain_sets import write_lm_eval_task
+from .models import DomainEvalSet, EvalJob, JobStatus
 from .specs import task_include_paths
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,22 @@ def run_request_for(job: EvalJob) -> lmeval_runner.RunRequest:
         apply_chat_template=job.apply_chat_template,
         device=job.device or None,
         cache_path=str(_cache_path(job)),
-        include_paths=task_include_paths(),
+        include_paths=(*task_include_paths(), *_domain_task_dirs(job.tasks)),
     )
+
+
+def _domain_task_dirs(tasks: list[str]) -> tuple[str, ...]:
+    """Write the job's domain evaluation sets out as lm-eval tasks on this worker (from the
+    database: workers share no file system). Each version is its own task name and file."""
+    sets = DomainEvalSet.objects.filter(task_name__in=tasks)
+    if not sets:
+        return ()
+    folder = settings.EVAL_CACHE_DIR / "domain-tasks"
+    for domain_set in sets:
+        write_lm_eval_task(
+            folder, task_name=domain_set.task_name, kind=domain_set.kind, rows=domain_set.rows
+        )
+    return (str(folder),)
 
 
 def _cache_path(job: EvalJob) -> object:

@@ -72,3 +72,45 @@ class EvalJobForm(forms.Form):
         if field == "model_key":
             field = "model"
         self.add_error(field, error.message)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (the pattern from Django's file-upload documentation)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class ResultImportForm(forms.Form):
+    files = MultipleFileField(
+        label="lm-eval result files",
+        help_text="results_*.json from lm-eval 0.4 (--output_path) or 0.3; one or many.",
+    )
+    model = forms.ModelChoiceField(
+        queryset=LanguageModel.objects.order_by("name"),
+        to_field_name="key",
+        required=False,
+        help_text="Only if the files' model name matches no catalog model.",
+    )
+
+
+class DomainSetForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="e.g. claims-triage. A new upload of the "
+                           "same name with other content becomes a new version.")  # fmt: skip
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    file = forms.FileField(
+        label="JSONL file",
+        help_text='One question per line: {"question", "choices", "answer": index} for multiple '
+        'choice, or {"question", "answer": text} for generation.',
+    )

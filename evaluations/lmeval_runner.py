@@ -507,12 +507,22 @@ def _build_output(results: dict, request: RunRequest, lm: Any, *, n_requests: in
 def metric_rows(raw: Mapping[str, Any]) -> list[MetricRow]:
     """One row per (task or group, metric, filter) of an lm-eval 0.4 results dict."""
     # 0.4.13 lists a group with metrics both in "results" and in "groups".
-    groups = {**raw.get("group_subtasks", {}), **raw.get("groups", {})}
-    entries = {**raw.get("groups", {}), **raw.get("results", {})}
+    groups = set(group_names(raw))
+    entries = {**(raw.get("groups") or {}), **raw.get("results", {})}
     rows = []
     for task, values in entries.items():
         rows.extend(_task_metric_rows(raw, task, values, is_group=task in groups))
     return rows
+
+
+def group_names(raw: Mapping[str, Any]) -> list[str]:
+    """Entries that aggregate others (MMLU and its subject groups): those in ``groups``, or
+    with subtasks listed in ``group_subtasks``. Older 0.4 files list plain tasks there too, with
+    no subtasks; a group without an aggregate score (0.4.13) is listed there only."""
+    subtasks = raw.get("group_subtasks") or {}
+    declared = set(raw.get("groups") or {}) | {name for name, tasks in subtasks.items() if tasks}
+    ordered = [*raw.get("results", {}), *(raw.get("groups") or {}), *subtasks]
+    return list(dict.fromkeys(name for name in ordered if name in declared))
 
 
 def _task_metric_rows(

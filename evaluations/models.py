@@ -134,9 +134,16 @@ class EvalJob(models.Model):
         return self.reused_from or self
 
 
-class EvalRun(models.Model):
-    """The stored output of one lm-eval run, with everything needed to trust or repeat it."""
+class RunOrigin(models.TextChoices):
+    JOB = "job", "Run by a Rightsize worker"
+    IMPORT = "import", "Imported result file"
 
+
+class EvalRun(models.Model):
+    """The stored output of one lm-eval run, with everything needed to trust or repeat it:
+    run by one of our workers (`job`) or imported from a result file made elsewhere."""
+
+    origin = models.CharField(max_length=10, choices=RunOrigin.choices, default=RunOrigin.JOB)
     job = models.OneToOneField(
         EvalJob, on_delete=models.CASCADE, null=True, blank=True, related_name="run"
     )
@@ -159,10 +166,34 @@ class EvalRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Provenance of an imported run.
+    file_name = models.CharField(max_length=500, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    file_format = models.CharField(max_length=10, blank=True, help_text="lm-eval 0.4 or 0.3")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="imported_runs",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "evaluation run"
+        constraints = [
+            # The same result file imported twice creates nothing new.
+            models.UniqueConstraint(
+                fields=["file_sha256"],
+                condition=~Q(file_sha256=""),
+                name="evalrun_file_imported_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(origin="job", job__isnull=False)
+                | Q(origin="import", job__isnull=True, file_sha256__gt=""),
+                name="evalrun_origin_consistent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Run {self.pk} of {self.model}"
@@ -192,3 +223,41 @@ class MetricResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.metric} ({self.filter}) = {self.value:.4f}"
+
+
+class DomainSetKind(models.TextChoices):
+    MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+    GENERATION = "generation", "Generation (exact match)"
+
+
+class DomainEvalSet(models.Model):
+    """An organisation's own evaluation data, one version per content hash.
+
+    Stored in the database and written out as an lm-eval task on the worker that runs it, so
+    worker nodes need no shared file system."""
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=DomainSetKind.choices)
+    rows = models.JSONField()
+    n_rows = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    task_name = models.CharField(max_length=120, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="domain_eval_sets",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-created_at"]
+        verbose_name = "domain evaluation set"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "content_hash"], name="domain_set_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.n_rows} questions, {self.content_hash[:8]})"

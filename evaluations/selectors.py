@@ -84,3 +84,158 @@ def job_comparison(*, job_ids: Sequence[int]) -> tuple[list[EvalJob], list[Compa
             by_key.setdefault(key, [None] * len(jobs))[column] = metric
     rows = [ComparisonRow(*key, cells=cells) for key, cells in sorted(by_key.items())]
     return jobs, rows
+
+
+# ---------------------------------------------------------------- evidence and the matrix
+
+# The headline metric of a task, in order of preference (lm-eval's filter "none" first).
+PRIMARY_METRICS = ("acc", "exact_match", "acc_norm", "pass@1", "pass_at_1", "f1", "mc2", "bleu")
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One score for a model on a task: measured by a run, or reported by a source."""
+
+    model_id: int
+    task: str
+    value: float
+    stderr: float | None
+    kind: str  # "measured" | "reported"
+    metric: str
+    shots: int | None
+    source_label: str  # "run 12 (job 7)" or the source's title and locator
+    source_url: str  # a page in Rightsize for a run; the source's URL for a report
+    run_id: int | None = None
+    reported_score_id: int | None = None
+
+    @property
+    def measured(self) -> bool:
+        return self.kind == "measured"
+
+
+def _metric_rank(metric: str, filter_name: str) -> tuple[int, int]:
+    rank = PRIMARY_METRICS.index(metric) if metric in PRIMARY_METRICS else len(PRIMARY_METRICS)
+    return rank, 0 if filter_name in ("none", "strip") else 1
+
+
+def measured_evidence(*, model_ids: Sequence[int], tasks: Sequence[str] | None = None) -> dict:
+    """The latest run's headline metric per (model, task), in one query."""
+    from django.urls import reverse
+
+    metrics = MetricResult.objects.filter(run__model_id__in=model_ids).values(
+        "run_id", "run__model_id", "run__job_id", "run__origin", "run__file_name", "task",
+        "metric", "filter", "value", "stderr", "shots", "run__created_at",
+    )  # fmt: skip
+    if tasks:
+        metrics = metrics.filter(task__in=tasks)
+    best: dict[tuple[int, str], tuple] = {}
+    for row in metrics.order_by("-run__created_at", "-run_id"):
+        key = (row["run__model_id"], row["task"])
+        rank = (
+            row["run__created_at"],
+            row["run_id"],
+            *(-r for r in _metric_rank(row["metric"], row["filter"])),
+        )
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, row)
+    evidence = {}
+    for key, (_, row) in best.items():
+        if row["run__job_id"]:
+            label = f"run {row['run_id']} (job #{row['run__job_id']})"
+            url = reverse("evaluations:job-detail", args=[row["run__job_id"]])
+        else:
+            label = f"run {row['run_id']} (imported {row['run__file_name']})"
+            url = reverse("evaluations:run-detail", args=[row["run_id"]])
+        evidence[key] = EvidenceItem(
+            model_id=key[0], task=key[1], value=row["value"], stderr=row["stderr"],
+            kind="measured", metric=row["metric"], shots=row["shots"], source_label=label,
+            source_url=url, run_id=row["run_id"],
+        )  # fmt: skip
+    return evidence
+
+
+def reported_evidence(*, model_ids: Sequence[int], tasks: Sequence[str] | None = None) -> dict:
+    """The best reported score per (model, benchmark), with its source, in one query."""
+    from catalog.models import ReportedScore
+
+    scores = ReportedScore.objects.filter(model_id__in=model_ids).select_related("source")
+    if tasks:
+        scores = scores.filter(benchmark__in=tasks)
+    evidence: dict[tuple[int, str], EvidenceItem] = {}
+    for score in scores.order_by("model_id", "benchmark", "-value", "pk"):
+        key = (score.model_id, score.benchmark)
+        if key in evidence:
+            continue
+        evidence[key] = EvidenceItem(
+            model_id=score.model_id, task=score.benchmark, value=float(score.value),
+            stderr=None, kind="reported", metric=score.metric, shots=score.shots,
+            source_label=f"{score.source.title}, {score.locator}", source_url=score.source.url,
+            reported_score_id=score.pk,
+        )  # fmt: skip
+    return evidence
+
+
+def best_evidence(*, model_ids: Sequence[int], tasks: Sequence[str] | None = None) -> dict:
+    """Per (model, task): measured when there is a run, else reported. Two queries."""
+    return {
+        **reported_evidence(model_ids=model_ids, tasks=tasks),
+        **measured_evidence(model_ids=model_ids, tasks=tasks),
+    }
+
+
+@dataclass(frozen=True)
+class MatrixFilters:
+    size_class: str = ""
+    weights: str = ""
+    task: str = ""  # show only this task's column
+    sort: str = ""  # "name", "-parameters", or a task name (best first)
+
+
+@dataclass
+class MatrixRow:
+    model: object  # catalog LanguageModel with size_class annotated
+    cells: list[EvidenceItem | None]
+
+
+def results_matrix(*, filters: MatrixFilters) -> tuple[list[str], list[MatrixRow]]:
+    """Models by tasks, each cell the best evidence; a fixed number of queries."""
+    from catalog.models import LanguageModel
+    from catalog.selectors import catalog_settings_get, with_size_class
+
+    models = with_size_class(LanguageModel.objects.all(), catalog_settings_get())
+    if filters.size_class:
+        models = models.filter(size_class=filters.size_class)
+    if filters.weights:
+        models = models.filter(weights=filters.weights)
+    models = list(models.order_by("name"))
+    ids = [m.pk for m in models]
+    tasks_filter = [filters.task] if filters.task else None
+    evidence = best_evidence(model_ids=ids, tasks=tasks_filter)
+    tasks = sorted({task for _, task in evidence})
+    rows = [
+        MatrixRow(model=m, cells=[evidence.get((m.pk, task)) for task in tasks])
+        for m in models
+        if any((m.pk, task) in evidence for task in tasks) or not filters.task
+    ]
+    if filters.sort in tasks:
+        column = tasks.index(filters.sort)
+        rows.sort(
+            key=lambda r: (
+                r.cells[column] is None,
+                -(r.cells[column].value if r.cells[column] else 0),
+            )
+        )
+    elif filters.sort == "-parameters":
+        rows.sort(key=lambda r: (r.model.parameters is None, -(r.model.parameters or 0)))
+    return tasks, rows
+
+
+def model_run_history(*, model_key: str):
+    """Every run of a model, newest first, with its metrics."""
+    metrics = MetricResult.objects.order_by("is_group", "task", "metric", "filter")
+    return (
+        EvalRun.objects.filter(model__key=model_key)
+        .select_related("job", "imported_by")
+        .prefetch_related(Prefetch("metrics", queryset=metrics))
+        .order_by("-created_at", "-pk")
+    )

@@ -232,8 +232,12 @@ def task_include_paths() -> tuple[str, ...]:
 
 
 def known_task_names() -> frozenset[str]:
+    """lm-eval's built-in tasks, the shipped and configured local ones, and the domain sets."""
+    from .models import DomainEvalSet
+
     builtin = lmeval_runner.builtin_task_names(settings.EVAL_CACHE_DIR / "task-index.json")
-    return builtin | lmeval_runner.local_task_names(task_include_paths())
+    domain = DomainEvalSet.objects.values_list("task_name", flat=True)
+    return builtin | lmeval_runner.local_task_names(task_include_paths()) | frozenset(domain)
 
 
 def _check_tasks(tasks: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -3,17 +3,18 @@ from dataclasses import fields
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from catalog.models import LanguageModel
+from catalog.models import LanguageModel, SizeClass, Weights
 from config.errors import ApplicationError
 
-from . import selectors, services
-from .forms import EvalJobForm
-from .models import EvalJob, JobStatus, RequestedVia
+from . import selectors, services, uploads
+from .forms import DomainSetForm, EvalJobForm, ResultImportForm
+from .models import DomainEvalSet, EvalJob, EvalRun, JobStatus, RequestedVia
 from .specs import JobSpecError
 
 VIEW = "evaluations.view_evaljob"
@@ -140,3 +141,92 @@ def _comparison_csv(jobs, rows) -> HttpResponse:
             )
         writer.writerow(line)
     return response
+
+
+@permission_required(VIEW, raise_exception=True)
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(
+        EvalRun.objects.select_related("model", "job", "imported_by").prefetch_related("metrics"),
+        pk=pk,
+    )
+    if run.job_id:
+        return redirect("evaluations:job-detail", pk=run.job_id)
+    return render(request, "evaluations/run_detail.html", {"run": run})
+
+
+@permission_required(VIEW, raise_exception=True)
+def model_runs(request: HttpRequest, key: str) -> HttpResponse:
+    model = get_object_or_404(LanguageModel, key=key)
+    runs = selectors.model_run_history(model_key=key)
+    return render(request, "evaluations/model_runs.html", {"model": model, "runs": runs})
+
+
+@permission_required(VIEW, raise_exception=True)
+def results_matrix(request: HttpRequest) -> HttpResponse:
+    filters = selectors.MatrixFilters(
+        **{f.name: request.GET.get(f.name, "").strip() for f in fields(selectors.MatrixFilters)}
+    )
+    tasks, rows = selectors.results_matrix(filters=filters)
+    return render(
+        request,
+        "evaluations/matrix.html",
+        {
+            "tasks": tasks,
+            "rows": rows,
+            "filters": filters,
+            "size_classes": SizeClass.choices,
+            "weights_choices": Weights.choices,
+        },
+    )
+
+
+@permission_required("evaluations.add_evalrun", raise_exception=True)
+def results_import(request: HttpRequest) -> HttpResponse:
+    form = ResultImportForm(request.POST or None, request.FILES or None)
+    outcomes = None
+    if request.method == "POST" and form.is_valid():
+        outcomes = uploads.result_files_import(
+            files=[(f.name, f.read()) for f in form.cleaned_data["files"]],
+            imported_by=request.user,
+            model=form.cleaned_data["model"],
+        )
+    return render(request, "evaluations/results_import.html", {"form": form, "outcomes": outcomes})
+
+
+@permission_required("evaluations.view_domainevalset", raise_exception=True)
+def domain_sets(request: HttpRequest) -> HttpResponse:
+    can_upload = request.user.has_perm("evaluations.add_domainevalset")
+    form = DomainSetForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not can_upload:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                domain_set, created = uploads.domain_set_upload(
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    data=form.cleaned_data["file"].read(),
+                    uploaded_by=request.user,
+                )
+            except uploads.DomainSetError as exc:
+                form.add_error("file", exc.message)
+                errors = exc.errors
+            else:
+                note = "stored" if created else "already stored (same content)"
+                messages.success(
+                    request,
+                    f"{domain_set.name}: {domain_set.n_rows} questions {note}; queue it as "
+                    f"the task {domain_set.task_name}.",
+                )
+                return redirect("evaluations:domain-sets")
+    return render(
+        request,
+        "evaluations/domain_sets.html",
+        {
+            "form": form,
+            "errors": errors,
+            "can_upload": can_upload,
+            "sets": DomainEvalSet.objects.select_related("uploaded_by"),
+        },
+    )

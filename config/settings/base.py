@@ -133,5 +133,9 @@ EVAL_HF_OFFLINE = env.bool("EVAL_HF_OFFLINE", default=True)
 EVAL_TASK_DIRS = [Path(p) for p in env.list("EVAL_TASK_DIRS", default=[])]
 # How often a worker writes a running job's progress (and looks for a cancel request).
 EVAL_PROGRESS_INTERVAL_S = env.float("EVAL_PROGRESS_INTERVAL_S", default=1.0)
+# Largest lm-eval result file or domain evaluation set accepted (bytes).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # lm-eval's request cache (one sqlite file per model and revision) and its task-name index.
 EVAL_CACHE_DIR = Path(env.str("EVAL_CACHE_DIR", default=str(VAR_DIR / "lm-eval-cache")))

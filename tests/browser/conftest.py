@@ -54,14 +54,19 @@ def loaded_catalog(transactional_db):
     call_command("load_catalog", verbosity=0)
 
 
+def sign_in(page, base_url: str, user, password: str = "a-long-test-password"):
+    """Log `user` in through the login form, as a person would."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/catalog/**")
+    return page
+
+
 @pytest.fixture
 def log_in(page, live_server):
     def log_in_as(user, password="a-long-test-password"):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/catalog/**")
-        return page
+        return sign_in(page, live_server.url, user, password)
 
     return log_in_as

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -174,3 +175,40 @@ def test_a_refused_model_argument_is_explained_and_nothing_is_stored(demo_model)
             requested_via=RequestedVia.API,
         )
     assert not EvalJob.objects.exists()
+
+
+def test_a_domain_set_runs_as_a_task_on_the_worker_and_lands_in_the_matrix(
+    eval_worker, demo_model, client
+):
+    from django.urls import reverse
+
+    from evaluations.uploads import domain_set_upload
+
+    engineer = UserFactory(role="Engineers")
+    lines = [
+        {"question": f"Claim {n}: is water wet?", "choices": ["yes", "no"], "answer": n % 2}
+        for n in range(12)
+    ]
+    domain_set, _ = domain_set_upload(
+        name="Claims triage",
+        description="",
+        data="\n".join(json.dumps(line) for line in lines).encode(),
+        uploaded_by=engineer,
+    )
+    job = eval_job_create(
+        spec=_spec(demo_model, tasks=(domain_set.task_name,)),
+        requested_by=engineer,
+        requested_via=RequestedVia.WEB,
+    )
+    _wait(job, until=lambda j: j.is_finished)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    acc = MetricResult.objects.get(run__job=job, task=domain_set.task_name, metric="acc")
+    assert acc.n_samples == 12
+
+    client.force_login(UserFactory(role="Project managers"))
+    page = client.get(reverse("evaluations:matrix"), {"task": domain_set.task_name})
+    tasks, rows = page.context["tasks"], page.context["rows"]
+    assert tasks == [domain_set.task_name]
+    [row] = rows
+    assert row.model == demo_model
+    assert row.cells[0].kind == "measured" and row.cells[0].value == acc.value
