@@ -41,8 +41,11 @@ _RUN_EVALUATIONS = [
     ("evaluations", "add_domainevalset"),
 ]
 
+# Describe use cases, get, save and re-run recommendations.
+_USE_ADVISOR = [("advisor", "add_recommendation"), ("advisor", "view_recommendation")]
+
 # Each role may do what the one before it may, and more.
-_PROJECT_MANAGER = [*_VIEW_CATALOG, *_READ_RESULTS]
+_PROJECT_MANAGER = [*_VIEW_CATALOG, *_READ_RESULTS, *_USE_ADVISOR]
 _ENGINEER = [*_PROJECT_MANAGER, *_RUN_EVALUATIONS]
 _CATALOG_ADMIN = [*_ENGINEER, *_EDIT_CATALOG, ("catalog", "approve_execution")]
 

@@ -47,13 +47,14 @@ class LoadReport:
     def changed(self) -> bool:
         return bool(self.created or self.updated)
 
-    def summary(self) -> str:
+    def summary(self, *, detail: bool = True) -> str:
         lines = [
             f"created {len(self.created)}, updated {len(self.updated)}, "
             f"unchanged {self.unchanged}, kept admin edits {len(self.kept_admin_edits)}"
         ]
-        lines += [f"  created {label}" for label in self.created]
-        lines += [f"  updated {label}" for label in self.updated]
+        if detail:
+            lines += [f"  created {label}" for label in self.created]
+            lines += [f"  updated {label}" for label in self.updated]
         lines += [
             f"  kept the admin's edit of {label}: the data file differs "
             "(load with --overwrite KEY to take the file's version)"

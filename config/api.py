@@ -84,3 +84,4 @@ def application_error(request: HttpRequest, exc: ApplicationError) -> HttpRespon
 
 api.add_router("/jobs", "evaluations.api.router")
 api.add_router("/", "evaluations.api.uploads_router")
+api.add_router("/", "advisor.api.router")

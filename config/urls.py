@@ -15,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("catalog/", include("catalog.urls")),
     path("evaluations/", include("evaluations.urls")),
+    path("advisor/", include("advisor.urls")),
 ]

@@ -27,4 +27,6 @@ class Command(BaseCommand):
             report = catalog_load_file(path=file, overwrite=overwrite)
         except CatalogDataError as exc:
             raise CommandError(f"{exc.message} Nothing was written.") from exc
-        self.stdout.write(f"Catalog loaded from {file}: {report.summary()}")
+        if options["verbosity"] > 0:
+            detail = options["verbosity"] > 1
+            self.stdout.write(f"Catalog loaded from {file}: {report.summary(detail=detail)}")
