@@ -35,3 +35,51 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.verdict}"
+
+
+class DecisionWatch(models.Model):
+    """A saved recommendation waiting for the evaluations it proposed: when they have ended,
+    the recommendation is evaluated again and its owner told if the answer moved."""
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="watches"
+    )
+    jobs = models.ManyToManyField("evaluations.EvalJob", related_name="decision_watches")
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    result = models.ForeignKey(
+        Recommendation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The re-evaluation made when the jobs had ended.",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        state = "checked" if self.checked_at else "waiting"
+        return f"Watch on {self.recommendation} ({state})"
+
+
+class Notice(models.Model):
+    """A message for a user in the app (and by email): what changed in a decision."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, null=True, blank=True, related_name="notices"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.subject

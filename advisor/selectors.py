@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Prefetch
 
 from catalog.models import (
@@ -21,10 +22,12 @@ from .engine import (
     CATEGORY_BENCHMARKS,
     GENERAL_SUITE,
     ApiOption,
+    Catalog,
     Evidence,
     HardwareOption,
     ModelEntry,
     ModelFacts,
+    digest_catalog,
 )
 
 # Every benchmark the engine may read; measured results on other tasks are not fetched.
@@ -52,9 +55,64 @@ def domain_eval_set_task(name: str | None) -> str | None:
     return latest.task_name if latest else None
 
 
-def engine_input(*, domain_task: str | None = None, settings: CatalogSettings | None = None):
+def _latest_domain_tasks() -> dict[str, str]:
+    """task name -> set name, for the latest version of every domain evaluation set."""
+    latest: dict[str, str] = {}
+    for name, task in DomainEvalSet.objects.order_by("name", "-created_at").values_list(
+        "name", "task_name"
+    ):
+        if name not in latest.values():
+            latest[task] = name
+    return latest
+
+
+def evidence_fingerprint() -> tuple:
+    """Changes whenever anything the engine reads changes: every catalog write through a
+    model's save() or delete() (the admin, the loader, services) leaves a history row
+    (django-simple-history); runs and domain sets are only added or removed. A bulk
+    QuerySet.update() on catalog tables leaves no history: don't use one there. One query."""
+    tables = [
+        "catalog_historicallanguagemodel",
+        "catalog_historicalapideployment",
+        "catalog_historicalselfhosteddeployment",
+        "catalog_historicalreportedscore",
+        "catalog_historicalhardwareprofile",
+        "catalog_historicallicence",
+        "catalog_historicalcatalogsettings",
+    ]
+    parts = [f"(SELECT MAX(history_id) FROM {table})" for table in tables]
+    # Ids can come back after a rollback on SQLite; times do not.
+    parts += [f"(SELECT MAX(history_date) FROM {table})" for table in tables[:4]]
+    parts += [
+        "(SELECT MAX(id) FROM evaluations_evalrun)",
+        "(SELECT COUNT(*) FROM evaluations_evalrun)",
+        "(SELECT MAX(id) FROM evaluations_domainevalset)",
+        "(SELECT COUNT(*) FROM evaluations_domainevalset)",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone())
+
+
+_cache: dict[str, tuple[tuple, EngineInput, Catalog]] = {}
+
+
+def engine_catalog() -> tuple[EngineInput, Catalog]:
+    """The engine's input and its digest, rebuilt only when the evidence changed (one query to
+    find out). Process-local: each web worker keeps its own."""
+    fingerprint = evidence_fingerprint()
+    cached = _cache.get(connection.alias)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1], cached[2]
+    engine_in = engine_input()
+    catalog = digest_catalog(engine_in.models)
+    _cache[connection.alias] = (fingerprint, engine_in, catalog)
+    return engine_in, catalog
+
+
+def engine_input(*, settings: CatalogSettings | None = None) -> EngineInput:
     """The catalog as the engine's plain data, with the best evidence per model and benchmark
-    (measured before reported) and, if named, the domain evaluation set's results."""
+    (measured before reported) and every domain evaluation set's results (as the set's name)."""
     settings = settings or catalog_settings_get()
     models = list(
         with_size_class(LanguageModel.objects.select_related("licence"), settings)
@@ -68,13 +126,13 @@ def engine_input(*, domain_task: str | None = None, settings: CatalogSettings | 
         .order_by("key")
     )
     ids = [m.pk for m in models]
-    tasks = [*ENGINE_BENCHMARKS, *([domain_task] if domain_task else [])]
+    domain_tasks = _latest_domain_tasks()
     reported = reported_evidence(model_ids=ids, tasks=ENGINE_BENCHMARKS)
-    measured = measured_evidence(model_ids=ids, tasks=tasks)
+    measured = measured_evidence(model_ids=ids, tasks=[*ENGINE_BENCHMARKS, *domain_tasks])
     sources: dict[str, dict] = {}
     by_model: dict[int, list[Evidence]] = {}
     for item in [*reported.values(), *measured.values()]:
-        evidence = _evidence(item, domain_task)
+        evidence = _evidence(item, domain_tasks)
         if evidence is None:
             continue
         by_model.setdefault(item.model_id, []).append(evidence)
@@ -97,18 +155,19 @@ def engine_input(*, domain_task: str | None = None, settings: CatalogSettings | 
     return EngineInput(models=entries, sources=sources)
 
 
-def _evidence(item: EvidenceItem, domain_task: str | None) -> Evidence | None:
+def _evidence(item: EvidenceItem, domain_tasks: dict[str, str]) -> Evidence | None:
     if not 0.0 <= item.value <= 1.0:  # perplexity and the like are not accuracies
         return None
     source = f"run {item.run_id}" if item.measured else f"{item.source_url} ({item.source_label})"
     return Evidence(
-        benchmark=item.task,
+        # The engine knows a domain set by the name the use case gives it.
+        benchmark=domain_tasks.get(item.task, item.task),
         value=item.value,
         stderr=item.stderr,
         kind=item.kind,
         source=source,
         shots=item.shots,
-        is_domain_set=item.task == domain_task,
+        is_domain_set=item.task in domain_tasks,
         metric=item.metric,
     )
 

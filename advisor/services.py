@@ -39,13 +39,12 @@ def advice_compute(*, data: Mapping[str, Any]) -> Advice:
         use_case = UseCase.from_dict(data)
     except UseCaseInvalid as invalid:
         raise UseCaseError(dict(invalid.errors)) from invalid
-    domain_task = selectors.domain_eval_set_task(use_case.domain_eval_set)
-    if use_case.domain_eval_set and domain_task is None:
+    if use_case.domain_eval_set and not selectors.domain_eval_set_task(use_case.domain_eval_set):
         raise UseCaseError(
             {"domain_eval_set": f"No domain evaluation set named {use_case.domain_eval_set!r}."}
         )
-    engine_input = selectors.engine_input(domain_task=domain_task)
-    result = recommend(use_case, engine_input.models).as_dict()
+    engine_input, catalog = selectors.engine_catalog()
+    result = recommend(use_case, catalog).as_dict()
     return Advice(
         use_case=use_case,
         data=use_case.as_dict(),
@@ -186,4 +185,13 @@ def proposed_evaluations_queue(
             continue
         note = f"reused job #{job.reused_from_id}" if job.reused_from_id else "queued"
         outcomes.append(QueuedProposal(model.key, tasks, job.pk, note))
+    jobs = [o.job_id for o in outcomes if o.job_id]
+    if jobs:
+        from evaluations.models import EvalJob
+
+        from .watch import decision_watch_start
+
+        decision_watch_start(
+            recommendation=recommendation, jobs=list(EvalJob.objects.filter(pk__in=jobs))
+        )
     return outcomes

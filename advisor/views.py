@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -147,3 +148,10 @@ def proposed_evaluations_queue(request: HttpRequest, slug) -> HttpResponse:
         job = f" (job #{outcome.job_id})" if outcome.job_id else ""
         level(request, f"{outcome.model} on {', '.join(outcome.tasks)}: {outcome.message}{job}")
     return redirect("advisor:recommendation", slug=slug)
+
+
+def notice_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's notices; opening the page marks them read."""
+    notices = list(request.user.notices.select_related("recommendation")[:100])
+    request.user.notices.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return render(request, "advisor/notices.html", {"notices": notices})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
 from .models import EvalJob, EvalRun, MetricResult
 
@@ -113,33 +113,38 @@ class EvidenceItem:
         return self.kind == "measured"
 
 
-def _metric_rank(metric: str, filter_name: str) -> tuple[int, int]:
-    rank = PRIMARY_METRICS.index(metric) if metric in PRIMARY_METRICS else len(PRIMARY_METRICS)
-    return rank, 0 if filter_name in ("none", "strip") else 1
-
-
 def measured_evidence(*, model_ids: Sequence[int], tasks: Sequence[str] | None = None) -> dict:
-    """The latest run's headline metric per (model, task), in one query."""
+    """The latest run's headline metric per (model, task). One query: on PostgreSQL the
+    database picks the row (DISTINCT ON), elsewhere Python does."""
+    from django.db import connection
     from django.urls import reverse
 
-    metrics = MetricResult.objects.filter(run__model_id__in=model_ids).values(
-        "run_id", "run__model_id", "run__job_id", "run__origin", "run__file_name", "task",
-        "metric", "filter", "value", "stderr", "shots", "run__created_at",
-    )  # fmt: skip
+    metrics = MetricResult.objects.filter(run__model_id__in=model_ids)
     if tasks:
         metrics = metrics.filter(task__in=tasks)
-    best: dict[tuple[int, str], tuple] = {}
-    for row in metrics.order_by("-run__created_at", "-run_id"):
-        key = (row["run__model_id"], row["task"])
-        rank = (
-            row["run__created_at"],
-            row["run_id"],
-            *(-r for r in _metric_rank(row["metric"], row["filter"])),
-        )
-        if key not in best or rank > best[key][0]:
-            best[key] = (rank, row)
+    metrics = metrics.annotate(
+        metric_rank=Case(
+            *(When(metric=name, then=Value(rank)) for rank, name in enumerate(PRIMARY_METRICS)),
+            default=Value(len(PRIMARY_METRICS)),
+            output_field=IntegerField(),
+        ),
+        filter_rank=Case(
+            When(filter__in=("none", "strip"), then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+    ).order_by("run__model_id", "task", "-run__created_at", "-run_id", "metric_rank", "filter_rank")
+    if connection.vendor == "postgresql":
+        metrics = metrics.distinct("run__model_id", "task")
+    rows = metrics.values(
+        "run_id", "run__model_id", "run__job_id", "run__file_name", "task", "metric",
+        "value", "stderr", "shots",
+    )  # fmt: skip
     evidence = {}
-    for key, (_, row) in best.items():
+    for row in rows:
+        key = (row["run__model_id"], row["task"])
+        if key in evidence:  # not PostgreSQL: the first row per key is the one
+            continue
         if row["run__job_id"]:
             label = f"run {row['run_id']} (job #{row['run__job_id']})"
             url = reverse("evaluations:job-detail", args=[row["run__job_id"]])

@@ -334,7 +334,7 @@ def evaluate(
     """Cost, constrain, score and rank the candidates for one set of the varied inputs.
 
     With `explain=False` (what-if runs) only the candidates no fixed constraint excludes are
-    looked at, and no exclusion is written out.
+    looked at, no exclusion is written out and `ranked` holds the top candidate alone.
     """
     use_case = prepared.use_case
     a = prepared.assumptions
@@ -433,8 +433,15 @@ def evaluate(
     weights = use_case.weights.normalised().as_tuple()
     if eligible:
         _score(eligible, prepared, weights)
-        eligible.sort(key=lambda s: (-s.total, s.option.sort_key))
+        if explain:
+            eligible.sort(key=_rank_key)
+        else:
+            eligible = [min(eligible, key=_rank_key)]
     return Outcome(ranked=eligible, excluded=excluded, weights=weights)
+
+
+def _rank_key(scored: Scored) -> tuple[float, tuple[str, int, str]]:
+    return (-scored.total, scored.option.sort_key)
 
 
 def _score(
@@ -572,6 +579,8 @@ def _option_flags(option: PreparedOption, use_case: UseCase, a: Assumptions) -> 
             flags.append(f"{api.provider} keeps prompts and outputs for a time")
         if api.provider_trains_on_data:
             flags.append(f"{api.provider} trains on API data")
+        if use_case.data_location == "region" and api.region_bound:
+            flags.append(f"processed in {api.region}: check that your data may go there")
         if use_case.latency_p95_ms is not None:
             flags.append("the provider's latency is not catalogued: check it against the target")
         return flags
@@ -638,8 +647,11 @@ def _cost_breakdown(scored: Scored, prepared: Prepared) -> CostBreakdown:
     hardware, sizing = option.hardware, option.sizing
     assert hardware is not None and sizing is not None
     finetuned = option.deployment == FINETUNED
+    replicas = f"{scored.replicas} replica{'' if scored.replicas == 1 else 's'}"
+    if option.deployments > 1:
+        replicas += f" over {option.deployments} deployments (one per task)"
     basis = (
-        f"{scored.replicas} x {hardware.name} at ${hardware.usd_per_hour:g}/h x "
+        f"{replicas} of {hardware.name} at ${hardware.usd_per_hour:g}/h x "
         f"{a.hours_per_month:g} h (always on)"
     )
     training_hours = training_usd = None
@@ -672,8 +684,16 @@ def _cost_breakdown(scored: Scored, prepared: Prepared) -> CostBreakdown:
     )
 
 
-def ranked_candidate(scored: Scored, prepared: Prepared) -> RankedCandidate:
-    """The public form of one ranked candidate, with its evidence, cost breakdown and flags."""
+def ranked_candidate(
+    scored: Scored,
+    prepared: Prepared,
+    cache: dict[tuple[str, bool], tuple[tuple[Figure, ...], list[str]]] | None = None,
+) -> RankedCandidate:
+    """The public form of one ranked candidate, with its evidence, cost breakdown and flags.
+
+    `cache` (one dict per recommendation) shares each model's figures and flags among its
+    candidates.
+    """
     option = scored.option
     model = option.model
     digest = model.digest
@@ -682,13 +702,20 @@ def ranked_candidate(scored: Scored, prepared: Prepared) -> RankedCandidate:
     a = prepared.assumptions
     accuracy = scored.accuracy_detail
     tuned = accuracy is model.tuned_accuracy
-    figures: tuple[Figure, ...] = accuracy_figures(
-        accuracy,
-        digest.tuned_figures if tuned else digest.figures,
-        use_case.task_categories,
-        prepared.imputation,
-    )
-    flags = _model_flags(model, use_case) + _option_flags(option, use_case, a)
+    cache = {} if cache is None else cache
+    shared = cache.get((facts.key, tuned))
+    if shared is None:
+        shared = cache[(facts.key, tuned)] = (
+            accuracy_figures(
+                accuracy,
+                digest.tuned_figures if tuned else digest.figures,
+                use_case.task_categories,
+                prepared.imputation,
+            ),
+            _model_flags(model, use_case),
+        )
+    figures: tuple[Figure, ...] = shared[0]
+    flags = shared[1] + _option_flags(option, use_case, a)
     if scored.uplift > 0:
         per_task = use_case.labelled_examples / use_case.distinct_tasks
         figures = (

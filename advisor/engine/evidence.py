@@ -189,6 +189,7 @@ def _figure(evidence: Evidence, role: str, categories: tuple[str, ...] = ()) -> 
         shots=evidence.shots,
         role=role,
         categories=categories,
+        finetuned=evidence.finetuned,
     )
 
 

@@ -69,10 +69,11 @@ def recommend(
         else Sensitivity()
     )
     shown = outcome.ranked if ranking_limit is None else outcome.ranked[: max(0, ranking_limit)]
+    cache: dict = {}
     return Recommendation(
         verdict=outcome.verdict,
         confidence=confidence(prepared, outcome),
-        ranking=tuple(ranked_candidate(scored, prepared) for scored in shown),
+        ranking=tuple(ranked_candidate(scored, prepared, cache) for scored in shown),
         excluded=tuple(excluded),
         sensitivity=sensitivity,
         proposed_evaluations=proposed_evaluations(prepared, outcome),

@@ -125,28 +125,21 @@ def weight_sensitivity(outcome: Outcome) -> tuple[WeightSensitivity, ...]:
     return tuple(result)
 
 
-def _changes(prepared: Prepared) -> list[tuple[str, str, object, dict]]:
+def _changes(prepared: Prepared) -> list[tuple[str, str, object]]:
+    """(input, change, new value) for each single change worth asking about."""
     use_case = prepared.use_case
-    base = {
-        "monthly_requests": use_case.monthly_requests,
-        "data_location": use_case.data_location,
-        "labelled_examples": use_case.labelled_examples,
-    }
-    changes: list[tuple[str, str, object, dict]] = []
+    changes: list[tuple[str, str, object]] = []
     requests = use_case.monthly_requests
     if requests > 0:
-        changes.append(("monthly_requests", "x10", min(requests * 10, MAX_REQUESTS), {}))
-        changes.append(("monthly_requests", "/10", requests // 10, {}))
+        changes.append(("monthly_requests", "x10", min(requests * 10, MAX_REQUESTS)))
+        changes.append(("monthly_requests", "/10", requests // 10))
     for location in DATA_LOCATIONS:
         if location != use_case.data_location:
-            changes.append(("data_location", f"-> {location}", location, {}))
+            changes.append(("data_location", f"-> {location}", location))
     examples = use_case.labelled_examples
     if examples > 0:
-        changes.append(("labelled_examples", "-> 0", 0, {}))
-        changes.append(("labelled_examples", "x10", min(examples * 10, MAX_EXAMPLES), {}))
-    for name, _, value, inputs in changes:
-        inputs.update(base)
-        inputs[name] = value
+        changes.append(("labelled_examples", "-> 0", 0))
+        changes.append(("labelled_examples", "x10", min(examples * 10, MAX_EXAMPLES)))
     return changes
 
 
@@ -155,8 +148,14 @@ def input_sensitivity(prepared: Prepared, outcome: Outcome) -> tuple[InputChange
     the verdict between small and large."""
     verdict = outcome.verdict
     result: list[InputChange] = []
-    for name, change, value, inputs in _changes(prepared):
-        rerun = evaluate(prepared, explain=False, **inputs)
+    use_case = prepared.use_case
+    base = {
+        "monthly_requests": use_case.monthly_requests,
+        "data_location": use_case.data_location,
+        "labelled_examples": use_case.labelled_examples,
+    }
+    for name, change, value in _changes(prepared):
+        rerun = evaluate(prepared, explain=False, **{**base, name: value})
         top = rerun.ranked[0] if rerun.ranked else None
         new_verdict = rerun.verdict
         result.append(

@@ -176,6 +176,7 @@ class Figure:
 
     `role` is "domain" (the use case's own evaluation set), "task" (a benchmark its task
     categories map to), "imputed" (no figure: the lowest any model has stands in) or "estimate".
+    `finetuned` marks a figure measured on a checkpoint finetuned on the use case's data.
     """
 
     benchmark: str
@@ -186,6 +187,7 @@ class Figure:
     shots: int | None
     role: str
     categories: tuple[str, ...] = ()
+    finetuned: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -198,6 +200,7 @@ class Figure:
             "shots": self.shots,
             "role": self.role,
             "categories": list(self.categories),
+            "finetuned": self.finetuned,
         }
 
 

@@ -14,9 +14,7 @@ from advisor.engine import ApiOption, Evidence, HardwareOption, ModelEntry, Mode
 GPT4_REPORT = "https://arxiv.org/abs/2303.08774"
 SIMPLE_EVALS = "https://github.com/openai/simple-evals"
 LLAMA2_PAPER = "https://arxiv.org/abs/2307.09288"
-LLAMA31_CARD = (
-    "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md"
-)
+LLAMA31_CARD = "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md"
 MISTRAL_PAPER = "https://arxiv.org/abs/2310.06825"
 PHI2_BLOG = "https://www.microsoft.com/en-us/research/blog/phi-2-the-surprising-power-of-small-language-models/"
 CHINCHILLA_PAPER = "https://arxiv.org/abs/2203.15556"

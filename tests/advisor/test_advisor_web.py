@@ -87,7 +87,9 @@ def test_a_saved_recommendation_keeps_its_snapshot_after_the_catalog_changes(pro
     before = json.dumps(saved.result, sort_keys=True)
     top = saved.result["ranking"][0]
 
-    ApiDeployment.objects.filter(model__key=top["model"]).update(usd_per_million_input=500)
+    for api in ApiDeployment.objects.filter(model__key=top["model"]):
+        api.usd_per_million_input = 500  # as a catalog admin would, through save()
+        api.save()
 
     saved.refresh_from_db()
     assert json.dumps(saved.result, sort_keys=True) == before
