@@ -19,6 +19,7 @@ _CATALOG_MODELS = (
     "source",
     "licence",
     "catalogsettings",
+    "finetune",
 )
 _VIEW_CATALOG = [("catalog", f"view_{name}") for name in _CATALOG_MODELS]
 _EDIT_CATALOG = [
@@ -41,13 +42,22 @@ _RUN_EVALUATIONS = [
     ("evaluations", "add_domainevalset"),
 ]
 
+# Register the organisation's own finetuned checkpoints (catalog/services.checkpoint_register),
+# without the catalog admin's right to edit the rest of the catalog.
+_REGISTER_CHECKPOINTS = [("catalog", "register_checkpoint")]
+
 # Describe use cases, get, save and re-run recommendations.
 _USE_ADVISOR = [("advisor", "add_recommendation"), ("advisor", "view_recommendation")]
 
 # Each role may do what the one before it may, and more.
 _PROJECT_MANAGER = [*_VIEW_CATALOG, *_READ_RESULTS, *_USE_ADVISOR]
-_ENGINEER = [*_PROJECT_MANAGER, *_RUN_EVALUATIONS]
-_CATALOG_ADMIN = [*_ENGINEER, *_EDIT_CATALOG, ("catalog", "approve_execution")]
+_ENGINEER = [*_PROJECT_MANAGER, *_RUN_EVALUATIONS, *_REGISTER_CHECKPOINTS]
+_CATALOG_ADMIN = [
+    *_ENGINEER,
+    *_EDIT_CATALOG,
+    ("catalog", "approve_execution"),
+    ("audit", "view_auditentry"),  # the audit log, read-only in the admin
+]
 
 # role -> (app label, permission codename)
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
@@ -74,14 +84,12 @@ def roles_sync(apps) -> None:
     exist already (see the migration, which creates them first)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    # An early migration runs before later apps' tables exist: it grants what exists by then,
-    # and the migration that adds an app's models calls this again.
-    present = {app.label for app in apps.get_app_configs() if list(app.get_models())}
+    # An early migration runs before later apps' and models' permissions exist: it grants what
+    # exists by then, and the migration that adds the models calls this again.
+    existing = {
+        (permission.content_type.app_label, permission.codename): permission
+        for permission in Permission.objects.select_related("content_type")
+    }
     for role, wanted in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        permissions = [
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            for app_label, codename in wanted
-            if app_label in present
-        ]
-        group.permissions.set(permissions)
+        group.permissions.set([existing[name] for name in wanted if name in existing])

@@ -3,7 +3,7 @@ number of queries, whatever their size."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 from django.db.models import Prefetch
@@ -131,18 +131,25 @@ def engine_input(*, settings: CatalogSettings | None = None) -> EngineInput:
     measured = measured_evidence(model_ids=ids, tasks=[*ENGINE_BENCHMARKS, *domain_tasks])
     sources: dict[str, dict] = {}
     by_model: dict[int, list[Evidence]] = {}
+    # A registered finetune's results on a domain set speak for its base model's finetuned
+    # candidate: measured, where the engine would otherwise estimate the uplift.
+    finetunes = {
+        pk: (base_id, name)
+        for pk, base_id, name in LanguageModel.objects.filter(
+            finetune__isnull=False, base_model__isnull=False
+        ).values_list("pk", "base_model_id", "name")
+    }
     for item in [*reported.values(), *measured.values()]:
         evidence = _evidence(item, domain_tasks)
         if evidence is None:
             continue
         by_model.setdefault(item.model_id, []).append(evidence)
-        sources[evidence.source] = {
-            "kind": item.kind,
-            "label": item.source_label,
-            "url": item.source_url,
-            "run_id": item.run_id,
-            "reported_score_id": item.reported_score_id,
-        }
+        sources[evidence.source] = _source(item, item.source_label)
+        if item.model_id in finetunes and evidence.is_domain_set:
+            base_id, name = finetunes[item.model_id]
+            tuned = replace(evidence, finetuned=True, source=f"{evidence.source} ({name})")
+            by_model.setdefault(base_id, []).append(tuned)
+            sources[tuned.source] = _source(item, f"{item.source_label}, finetuned: {name}")
     entries = [
         ModelEntry(
             facts=_facts(model),
@@ -153,6 +160,16 @@ def engine_input(*, settings: CatalogSettings | None = None) -> EngineInput:
         for model in models
     ]
     return EngineInput(models=entries, sources=sources)
+
+
+def _source(item: EvidenceItem, label: str) -> dict:
+    return {
+        "kind": item.kind,
+        "label": label,
+        "url": item.source_url,
+        "run_id": item.run_id,
+        "reported_score_id": item.reported_score_id,
+    }
 
 
 def _evidence(item: EvidenceItem, domain_tasks: dict[str, str]) -> Evidence | None:

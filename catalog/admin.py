@@ -9,6 +9,7 @@ from . import selectors, services
 from .models import (
     ApiDeployment,
     CatalogSettings,
+    Finetune,
     HardwareProfile,
     LanguageModel,
     Licence,
@@ -69,6 +70,24 @@ class ReportedScoreInline(admin.TabularInline):
     autocomplete_fields = ("source",)
 
 
+class FinetuneInline(admin.StackedInline):
+    """How an in-house checkpoint was derived from its base model (catalog.Finetune)."""
+
+    model = Finetune
+    fk_name = "model"
+    extra = 0
+    max_num = 1
+    autocomplete_fields = ("hardware",)
+    readonly_fields = ("registered_by", "registered_at")
+    fields = (
+        ("method", "trained_on"),
+        "data_description",
+        ("gpu_hours", "hardware", "hardware_description"),
+        ("location_kind", "location"),
+        ("registered_by", "registered_at"),
+    )
+
+
 @admin.register(LanguageModel)
 class LanguageModelAdmin(CuratedAdmin):
     list_display = (
@@ -80,7 +99,14 @@ class LanguageModelAdmin(CuratedAdmin):
         "licence",
         "release_date",
     )
-    list_filter = ("family", SizeClassFilter, "weights", "licence", "licence__commercial_use")
+    list_filter = (
+        "family",
+        SizeClassFilter,
+        "weights",
+        "licence",
+        "licence__commercial_use",
+        "finetune__method",
+    )
     search_fields = ("name", "family", "organisation", "key", "hf_repo")
     prepopulated_fields = {"key": ("name",)}
     autocomplete_fields = (
@@ -113,6 +139,12 @@ class LanguageModelAdmin(CuratedAdmin):
     @admin.display(description="parameters", ordering="parameters")
     def parameters_display(self, obj: LanguageModel) -> str:
         return f"{obj.parameters:,}" if obj.parameters else "undisclosed"
+
+    def get_inlines(self, request, obj):
+        # How it was finetuned: only a model derived from a base has a finetune to show.
+        if obj is not None and obj.base_model_id is not None:
+            return (FinetuneInline, *self.inlines)
+        return self.inlines
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

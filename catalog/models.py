@@ -6,8 +6,11 @@ Rightsize measures itself live in evaluations/ and are always labelled apart fro
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -223,7 +226,10 @@ class LanguageModel(CuratedRecord):
 
     class Meta:
         ordering = ["family", "parameters", "name"]
-        permissions = [("approve_execution", "Can approve what may run (e.g. trust_remote_code)")]
+        permissions = [
+            ("approve_execution", "Can approve what may run (e.g. trust_remote_code)"),
+            ("register_checkpoint", "Can register a finetuned checkpoint of a catalog model"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(parameters__isnull=True) | Q(parameters__gt=0),
@@ -314,6 +320,154 @@ class HardwareProfile(CuratedRecord):
     @property
     def total_memory_gb(self) -> int:
         return self.gpu_memory_gb * self.gpu_count
+
+
+class FinetuneMethod(models.TextChoices):
+    FULL = "full", "Full finetune"
+    LORA = "lora", "LoRA"
+    QLORA = "qlora", "QLoRA"
+    OTHER_ADAPTER = "adapter", "Another adapter (PEFT)"
+
+
+ADAPTER_METHODS = (FinetuneMethod.LORA, FinetuneMethod.QLORA, FinetuneMethod.OTHER_ADAPTER)
+
+
+class CheckpointLocation(models.TextChoices):
+    HUB = "hub", "Model hub repository"
+    LOCAL = "local", "Folder under a model root"
+    ADAPTER = "adapter", "Adapter (hub id or folder), loaded on the base model"
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def is_local_path(location: str) -> bool:
+    return location.startswith(("/", ".", "~"))
+
+
+def under_a_model_root(location: str) -> bool:
+    """True when `location` is a folder under one of settings.EVAL_MODEL_ROOTS, the only places
+    evaluation jobs load local weights from."""
+    path = Path(location).expanduser().resolve()
+    return any(
+        path.is_relative_to(Path(root).resolve()) for root in django_settings.EVAL_MODEL_ROOTS
+    )
+
+
+class Finetune(models.Model):
+    """How a catalog model was derived from its base: the organisation's own checkpoint.
+
+    The model's `base_model` names the base. The data it was tuned on is described, never stored:
+    it stays with the organisation."""
+
+    model = models.OneToOneField(LanguageModel, on_delete=models.CASCADE, related_name="finetune")
+    method = models.CharField(max_length=20, choices=FinetuneMethod.choices)
+    data_description = models.TextField(
+        "Training data",
+        help_text="What it was tuned on (kind, size, period); the data itself stays private.",
+    )
+    gpu_hours = models.DecimalField(
+        "GPU-hours",
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Training compute; 0 for a run on a CPU.",
+    )
+    hardware = models.ForeignKey(
+        HardwareProfile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The catalog's hardware profile it trained on, if there is one: it prices the "
+        "GPU-hours.",
+    )
+    hardware_description = models.CharField(
+        "Hardware (free text)",
+        max_length=200,
+        blank=True,
+        help_text="Hardware not in the catalog, or details: e.g. 'CPU', '8 x H100 on-prem'.",
+    )
+    trained_on = models.DateField("Trained on")
+    location = models.CharField(
+        max_length=500,
+        help_text="Hub id (org/name), or a folder under a model root.",
+    )
+    location_kind = models.CharField(max_length=20, choices=CheckpointLocation.choices)
+    registered_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    registered_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "finetune"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gpu_hours__gte=0), name="finetune_gpu_hours_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(location_kind=CheckpointLocation.ADAPTER)
+                | ~Q(method=FinetuneMethod.FULL),
+                name="finetune_adapter_needs_adapter_method",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} of {self.model.base_model or 'its base'}"
+
+    @property
+    def is_adapter(self) -> bool:
+        """Loaded as an adapter on top of the base model's weights (lm-eval's `peft=`)."""
+        return self.location_kind == CheckpointLocation.ADAPTER
+
+    @property
+    def usd_per_gpu_hour(self) -> Decimal | None:
+        if self.hardware is None:
+            return None
+        return self.hardware.usd_per_hour / self.hardware.gpu_count
+
+    @property
+    def training_cost_usd(self) -> Decimal | None:
+        """GPU-hours at the hardware profile's price per GPU (its USD/hour over its GPUs)."""
+        if self.gpu_hours == 0:
+            return Decimal(0)
+        rate = self.usd_per_gpu_hour
+        return None if rate is None else self.gpu_hours * rate
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.model_id and self.model.base_model_id is None:
+            errors["model"] = "A finetuned checkpoint names its base model."
+        if self.method == FinetuneMethod.FULL and self.location_kind == CheckpointLocation.ADAPTER:
+            errors["location_kind"] = (
+                "A full finetune is a whole checkpoint, not an adapter: give its hub id or folder."
+            )
+        location = (self.location or "").strip()
+        if location and self.location_kind:
+            if is_local_path(location):
+                if self.location_kind == CheckpointLocation.HUB:
+                    errors["location"] = "A hub repository is org/name, not a path."
+                elif not under_a_model_root(location):
+                    roots = ", ".join(str(r) for r in django_settings.EVAL_MODEL_ROOTS)
+                    errors["location"] = (
+                        f"{location} is not under a model root ({roots}): evaluation jobs load "
+                        "local weights only from there."
+                    )
+            elif self.location_kind == CheckpointLocation.LOCAL:
+                errors["location"] = "A local folder is an absolute path under a model root."
+            elif not _HUB_ID.match(location):
+                errors["location"] = "A hub repository is org/name (letters, digits, . _ -)."
+        if self.hardware_id is None and not self.hardware_description.strip():
+            errors["hardware_description"] = (
+                "Say what it trained on: a hardware profile, or a description such as 'CPU'."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class ApiDeployment(models.Model):

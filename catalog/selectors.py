@@ -23,6 +23,7 @@ from .models import (
     ApiDeployment,
     CatalogSettings,
     CommercialUse,
+    Finetune,
     LanguageModel,
     ReportedScore,
     SelfHostedDeployment,
@@ -124,7 +125,12 @@ def language_model_detail(*, key: str) -> LanguageModel:
     source_fields = [f"{fact}_source" for fact in LanguageModel.CITED_FACTS]
     return (
         LanguageModel.objects.select_related(
-            "licence", "weights_source", "base_model", *source_fields
+            "licence",
+            "weights_source",
+            "base_model",
+            "finetune__hardware",
+            "finetune__registered_by",
+            *source_fields,
         )
         .prefetch_related(
             Prefetch(
@@ -145,3 +151,13 @@ def language_model_detail(*, key: str) -> LanguageModel:
         )
         .get(key=key)
     )
+
+
+def model_load_arguments(model: LanguageModel) -> dict[str, str]:
+    """What lm-eval's `hf` backend loads for `model`: `pretrained` (its hub id or folder) and,
+    for an adapter checkpoint, `peft` (the adapter) on its base model's weights."""
+    finetune = Finetune.objects.filter(model=model).select_related("model__base_model").first()
+    if finetune is None or not finetune.is_adapter:
+        return {"pretrained": model.hf_repo} if model.hf_repo else {}
+    base = finetune.model.base_model
+    return {**({"pretrained": base.hf_repo} if base.hf_repo else {}), "peft": finetune.location}

@@ -3,6 +3,7 @@ themselves."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Callable, Collection, Mapping
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,9 +21,13 @@ from django.utils import timezone
 from config.errors import ApplicationError
 
 from .models import (
+    ADAPTER_METHODS,
     ApiDeployment,
     CatalogSettings,
+    CheckpointLocation,
     CuratedRecord,
+    Finetune,
+    FinetuneMethod,
     HardwareProfile,
     LanguageModel,
     Licence,
@@ -390,3 +396,127 @@ def local_model_register(
         setattr(model, field_name, value)
     _validated_save(model, f"model {key}")
     return model
+
+
+class CheckpointError(ApplicationError):
+    """A checkpoint that cannot be registered; `errors` maps each field to what is wrong."""
+
+    def __init__(self, message: str, errors: dict[str, list[str]]):
+        super().__init__(message, extra={"errors": errors})
+        self.errors = errors
+
+
+CHECKPOINT_ORGANISATION = "In-house"
+
+
+@transaction.atomic
+def checkpoint_register(
+    *,
+    base_model: LanguageModel | str,
+    name: str,
+    key: str,
+    method: str,
+    data_description: str,
+    gpu_hours: Decimal | int | float,
+    hardware: HardwareProfile | None = None,
+    hardware_description: str = "",
+    trained_on: datetime.date,
+    location: str,
+    location_kind: str,
+    registered_by: AbstractBaseUser | None,
+) -> LanguageModel:
+    """Register the organisation's own finetuned checkpoint of a catalog model (or its key).
+
+    The new catalog model inherits its base's family, licence, parameter count and context
+    length; an adapter (LoRA and the like) adds a few parameters on top that are not counted.
+    Its facts cite one source, "Registered by <user>: <what was registered>", with no URL.
+    Local folders must lie under a model root (settings.EVAL_MODEL_ROOTS), where evaluation jobs
+    load weights from. Raises CheckpointError naming each field that is wrong."""
+    base = _checkpoint_base(base_model)
+    name, key, location = name.strip(), key.strip(), location.strip()
+    who = registered_by.get_username() if registered_by is not None else "a command"
+    method_label = dict(FinetuneMethod.choices).get(method, method)
+    adapter_note = (
+        " Parameters are the base model's; the adapter adds a few, not counted."
+        if method in ADAPTER_METHODS
+        else ""
+    )
+    what = (
+        f"{method_label} of {base.name}, trained on {trained_on}, at {location}. "
+        f"Data: {data_description.strip().rstrip('.')}.{adapter_note}"
+    )
+    source, _ = Source.objects.update_or_create(
+        key=f"checkpoint-{key}"[:100],
+        defaults={"title": _clip(f"Registered by {who}: {what}", 300), "url": ""},
+    )
+    model = LanguageModel(
+        key=key,
+        name=name,
+        family=base.family,
+        organisation=CHECKPOINT_ORGANISATION,
+        base_model=base,
+        parameters=base.parameters,
+        parameters_source=source if base.parameters is not None else None,
+        stated_size_class=base.stated_size_class if base.parameters is None else None,
+        stated_size_class_source=source if base.stated_size_class else None,
+        context_length=base.context_length,
+        context_length_source=source if base.context_length is not None else None,
+        licence=base.licence,
+        licence_source=source if base.licence_id else None,
+        weights=Weights.OPEN,
+        weights_source=source,
+        # An adapter has no weights of its own to load: jobs load the base with `peft=`.
+        hf_repo="" if location_kind == CheckpointLocation.ADAPTER else location,
+    )
+    finetune = Finetune(
+        model=model,
+        method=method,
+        data_description=data_description.strip(),
+        gpu_hours=gpu_hours,
+        hardware=hardware,
+        hardware_description=hardware_description.strip(),
+        trained_on=trained_on,
+        location=location,
+        location_kind=location_kind,
+        registered_by=registered_by,
+    )
+    errors = _validation_errors(model, exclude=())
+    errors.update(_validation_errors(finetune, exclude=("model",)))
+    if errors:
+        raise CheckpointError("The checkpoint was not registered: " + _describe(errors), errors)
+    model.save()
+    finetune.model = model
+    finetune.save()
+    return model
+
+
+def _checkpoint_base(base_model: LanguageModel | str) -> LanguageModel:
+    key = base_model if isinstance(base_model, str) else base_model.key
+    base = LanguageModel.objects.select_related("licence").filter(key=key).first()
+    if base is None:
+        raise CheckpointError(
+            f"No catalog model {key!r} to derive from.", {"base_model": ["No such model."]}
+        )
+    if base.weights != Weights.OPEN:
+        message = (
+            f"{base.name} has no open weights ({base.get_weights_display().lower()}): only a "
+            "model with open weights can be finetuned in-house."
+        )
+        raise CheckpointError(message, {"base_model": [message]})
+    return base
+
+
+def _validation_errors(record: Any, *, exclude: tuple[str, ...]) -> dict[str, list[str]]:
+    try:
+        record.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        return dict(exc.message_dict)
+    return {}
+
+
+def _describe(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{name.replace('_', ' ')}: {' '.join(msgs)}" for name, msgs in errors.items())
+
+
+def _clip(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"

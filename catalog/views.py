@@ -1,10 +1,12 @@
 from dataclasses import fields
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-from . import selectors
+from . import selectors, services
+from .forms import CheckpointForm
 from .models import CommercialUse, LanguageModel, Licence, SizeClass, Weights
 
 COMPUTE_OPTIMAL_TOKENS_PER_PARAMETER = 20  # Hoffmann et al. 2022 (Chinchilla)
@@ -62,3 +64,35 @@ def model_detail(request: HttpRequest, key: str) -> HttpResponse:
             "compute_optimal_ratio": COMPUTE_OPTIMAL_TOKENS_PER_PARAMETER,
         },
     )
+
+
+@permission_required("catalog.register_checkpoint", raise_exception=True)
+def checkpoint_create(request: HttpRequest) -> HttpResponse:
+    form = CheckpointForm(request.POST or None, initial={"base_model": request.GET.get("base")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            model = services.checkpoint_register(
+                base_model=data["base_model"],
+                name=data["name"],
+                key=data["key"],
+                method=data["method"],
+                data_description=data["data_description"],
+                gpu_hours=data["gpu_hours"],
+                hardware=data["hardware"],
+                hardware_description=data["hardware_description"],
+                trained_on=data["trained_on"],
+                location=data["location"],
+                location_kind=data["location_kind"],
+                registered_by=request.user,
+            )
+        except services.CheckpointError as exc:
+            form.add_service_errors(exc.errors)
+        else:
+            messages.success(
+                request,
+                f"{model.name} is in the catalog, derived from {model.base_model.name}. "
+                "Queue it on your domain evaluation set to compare it with its base.",
+            )
+            return redirect("catalog:model-detail", key=model.key)
+    return render(request, "catalog/checkpoint_form.html", {"form": form})

@@ -1,8 +1,10 @@
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from catalog.models import LanguageModel
 
+from .importers import format_size
 from .models import Backend, Device
 from .specs import JobSpec, JobSpecError, parse_model_args
 
@@ -92,6 +94,55 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
+# ---- Upload checks (security hardening). Nothing in Rightsize unpacks archives: a compressed
+# or binary upload is refused here with a clear message, before anything reads it whole, rather
+# than reported later as "not UTF-8 text". The parsers still check size, encoding and JSON.
+_ARCHIVE_SIGNATURES = (
+    (b"PK\x03\x04", "a zip archive"),
+    (b"PK\x05\x06", "a zip archive"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"BZh", "bzip2-compressed"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+)
+_BINARY_CONTENT_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf")
+_ARCHIVE_CONTENT_TYPES = frozenset(
+    {
+        "application/zip", "application/x-zip-compressed", "application/gzip",
+        "application/x-gzip", "application/x-tar", "application/x-bzip2", "application/x-xz",
+        "application/x-7z-compressed", "application/vnd.rar", "application/zstd",
+    }
+)  # fmt: skip
+
+
+def check_text_upload(upload) -> None:
+    """Refuse an upload over IMPORT_MAX_BYTES, an archive or compressed file (by its first
+    bytes or declared type) and a declared binary type, naming the file."""
+    name = upload.name
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError(
+            f"{name} is {format_size(upload.size)}, over the "
+            f"{format_size(settings.IMPORT_MAX_BYTES)} limit."
+        )
+    head = upload.read(262)
+    upload.seek(0)
+    what = next((label for magic, label in _ARCHIVE_SIGNATURES if head.startswith(magic)), None)
+    if what is None and head[257:262] == b"ustar":
+        what = "a tar archive"
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if what is None and content_type in _ARCHIVE_CONTENT_TYPES:
+        what = f"an archive ({content_type})"
+    if what is not None:
+        raise ValidationError(
+            f"{name} is {what}: archives are not unpacked here. Upload the uncompressed "
+            "file itself."
+        )
+    if content_type.startswith(_BINARY_CONTENT_TYPES):
+        raise ValidationError(f"{name} is {content_type}, not a UTF-8 text file.")
+
+
 class ResultImportForm(forms.Form):
     files = MultipleFileField(
         label="lm-eval result files",
@@ -104,6 +155,14 @@ class ResultImportForm(forms.Form):
         help_text="Only if the files' model name matches no catalog model.",
     )
 
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        if not files:  # a list with no usable file passes MultipleFileField's own check
+            raise ValidationError("Choose at least one result file.")
+        for upload in files:
+            check_text_upload(upload)
+        return files
+
 
 class DomainSetForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="e.g. claims-triage. A new upload of the "
@@ -114,3 +173,8 @@ class DomainSetForm(forms.Form):
         help_text='One question per line: {"question", "choices", "answer": index} for multiple '
         'choice, or {"question", "answer": text} for generation.',
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        check_text_upload(upload)
+        return upload

@@ -95,6 +95,21 @@ class EvalJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     worker_host = models.CharField(max_length=200, blank=True)
+    # Fault tolerance (services.eval_job_start, reconcile.py): each claim by a worker is an
+    # attempt, and only the worker holding the latest attempt may write the job's outcome.
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a worker has claimed the job."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from the worker running the job."
+    )
+    last_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a message for the job was last sent to the broker."
+    )
+    messages_sent = models.PositiveSmallIntegerField(default=0)
+    interrupted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker running the job was last seen, if lost."
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

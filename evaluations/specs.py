@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 
 from catalog.models import LanguageModel
+from catalog.selectors import model_load_arguments
 from config.errors import ApplicationError
 
 from . import lmeval_runner
@@ -136,10 +137,19 @@ def job_spec_validate(spec: JobSpec) -> tuple[JobSpec, LanguageModel]:
     else:
         device = ""
     model_args = dict(spec.model_args)
-    # The catalog knows where the weights are; a job may name another revision or path.
+    # The catalog knows where the weights are (and an adapter's base); a job may name another
+    # revision or path.
     loads_weights = spec.backend in (Backend.HF, Backend.VLLM)
-    if loads_weights and model.hf_repo and not model_args.get("pretrained"):
-        model_args["pretrained"] = model.hf_repo
+    if loads_weights:
+        for name, value in model_load_arguments(model).items():
+            if not model_args.get(name):
+                model_args[name] = value
+        if spec.backend == Backend.VLLM and "peft" in model_args:
+            raise JobSpecError(
+                "An adapter (peft=) runs on the hf backend: lm-eval's vllm backend does not "
+                "load one.",
+                field="backend",
+            )
     _check_model_args(model_args, spec.backend, model)
     tasks = _check_tasks(spec.tasks)
     _check_numbers(spec)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import comparison, views
 
 app_name = "evaluations"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("matrix/", views.results_matrix, name="matrix"),
     path("import/", views.results_import, name="import"),
     path("domain-sets/", views.domain_sets, name="domain-sets"),
+    path("domain-sets/<int:pk>/compare/", comparison.domain_set_compare, name="domain-set-compare"),
 ]

@@ -182,7 +182,9 @@ def results_matrix(request: HttpRequest) -> HttpResponse:
 
 @permission_required("evaluations.add_evalrun", raise_exception=True)
 def results_import(request: HttpRequest) -> HttpResponse:
-    form = ResultImportForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, even one with no field at all, so that it says what is missing.
+    posted = request.method == "POST"
+    form = ResultImportForm(request.POST if posted else None, request.FILES if posted else None)
     outcomes = None
     if request.method == "POST" and form.is_valid():
         outcomes = uploads.result_files_import(
@@ -196,7 +198,8 @@ def results_import(request: HttpRequest) -> HttpResponse:
 @permission_required("evaluations.view_domainevalset", raise_exception=True)
 def domain_sets(request: HttpRequest) -> HttpResponse:
     can_upload = request.user.has_perm("evaluations.add_domainevalset")
-    form = DomainSetForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # bound on every POST, as in results_import
+    form = DomainSetForm(request.POST if posted else None, request.FILES if posted else None)
     errors: list[str] = []
     if request.method == "POST":
         if not can_upload:

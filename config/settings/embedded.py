@@ -28,3 +28,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 for _folder in ("queue", "processed"):
     (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+
+# Notices of the decision watch are printed where `make run` runs, not sent.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

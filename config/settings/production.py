@@ -37,9 +37,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Mail for the decision watch: smtp://user:password@host:587 (or consolemail://).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# The login rate limit counts failures in the cache: it must be one cache for every web process.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("DJANGO_CACHE_URL", default=CELERY_BROKER_URL),
+        "KEY_PREFIX": "rightsize-cache",
+    }
+}
+
+# --- Evaluation jobs survive faults: a connection attempt to an unreachable database gives up
+# after this long, so a worker retries its write (EVAL_DB_RETRY_FOR_S) instead of hanging.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT_S", default=10)
+)
+# --- end of the evaluation-job fault tolerance section

@@ -23,7 +23,9 @@ def _option(service: str, name: str) -> str:
 
 
 def test_every_service_is_there():
-    assert set(SERVICES) == {"postgres", "redis", "web", "worker-cpu", "worker-gpu", "flower"}
+    assert set(SERVICES) == {
+        "postgres", "redis", "web", "worker-cpu", "worker-gpu", "beat", "flower",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("service", ["web", "worker-cpu", "worker-gpu", "flower"])

@@ -402,6 +402,7 @@ def test_the_openapi_schema_lists_the_endpoints_and_the_bearer_scheme(client, en
         "/api/jobs/{job_id}/retry",
         "/api/imports",
         "/api/domain-sets",
+        "/api/recommendations",
     }
     assert set(schema["paths"]["/api/jobs"]) == {"get", "post"}
     schemes = schema["components"]["securitySchemes"]

@@ -19,18 +19,35 @@ ROOT = Path(__file__).resolve().parents[2]
 SLOW_TASK = "rightsize_slow_test"
 
 
+def worker_database_url(*, port: int | None = None) -> str:
+    """The URL of the test database, optionally through another port (a fault-injecting proxy)."""
+    db = settings.DATABASES["default"]
+    return (
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{port or db['PORT'] or 5432}"
+        f"/{db['NAME']}"
+    )
+
+
 class WorkerProcess:
-    def __init__(self, *, queues: str, log_path: Path, extra_env: dict[str, str]):
-        db = settings.DATABASES["default"]
+    """`celery worker` in a process group of its own. `broker_url` and `database_url` default
+    to the test session's; `extra_args` go on the command line (`--beat`, say)."""
+
+    def __init__(
+        self,
+        *,
+        queues: str,
+        log_path: Path,
+        extra_env: dict[str, str],
+        broker_url: str | None = None,
+        database_url: str | None = None,
+        extra_args: tuple[str, ...] = (),
+    ):
         self.name = f"itest-{uuid.uuid4().hex[:8]}"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": (
-                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                f"/{db['NAME']}"
-            ),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "DATABASE_URL": database_url or worker_database_url(),
+            "CELERY_BROKER_URL": broker_url or settings.CELERY_BROKER_URL,
             "EVAL_MODEL_ROOTS": ",".join(str(p) for p in settings.EVAL_MODEL_ROOTS),
             "EVAL_PROGRESS_INTERVAL_S": "0.2",
             **extra_env,
@@ -52,6 +69,7 @@ class WorkerProcess:
                 "--without-mingle",
                 f"--hostname={self.name}@%h",
                 "--loglevel=INFO",
+                *extra_args,
             ],
             cwd=ROOT,
             env=env,
@@ -73,7 +91,34 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def pool_pids(self) -> list[int]:
+        """The worker's pool processes (children of its main process) that are alive now."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return []
+
+    def kill_pool_process(self, sig: int = signal.SIGKILL) -> int:
+        """Kill the one pool process (what the out-of-memory killer does); the main process
+        lives on and starts another. Returns the pid killed."""
+        [pid] = self.pool_pids()
+        os.kill(pid, sig)
+        return pid
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Kill the whole worker, main process and pool, as a lost node would be."""
+        if self.alive():
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=20)
+        self._log.close()
+
     def stop(self) -> None:
+        if self._log.closed:
+            return
         if self.alive():
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
