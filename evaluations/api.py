@@ -24,6 +24,14 @@ MANAGE = "evaluations.change_evaljob"
 
 router = Router(tags=["jobs"])
 
+
+class BoundedPages(PageNumberPagination):
+    """Page numbers past any real list are refused (422), not turned into a database error."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+
+
 ModelArgValue = bool | int | float | str
 
 
@@ -195,7 +203,7 @@ def job_create(request: HttpRequest, payload: JobIn):
 
 
 @router.get("", response={200: list[JobOut], 403: Error})
-@paginate(PageNumberPagination, page_size=50)
+@paginate(BoundedPages, page_size=50)
 def job_list(request: HttpRequest, filters: Query[JobFilterIn]):
     """Jobs, newest first."""
     _require(request, VIEW)

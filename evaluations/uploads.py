@@ -251,6 +251,8 @@ def domain_set_upload(
     name = name.strip()
     if not name:
         raise DomainSetError("Give the evaluation set a name.", [])
+    if "\x00" in name or "\x00" in description:
+        raise DomainSetError("The name and description cannot contain NUL characters.", [])
     try:
         content = parse_domain_set(data, max_bytes=settings.IMPORT_MAX_BYTES)
     except DomainSetInvalid as invalid:

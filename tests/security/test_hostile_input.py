@@ -323,11 +323,6 @@ def test_api_query_parameters_never_fail(params, model, engineer):
         assert response.json()["detail"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluations/api.py: django-ninja's PageNumberPagination takes any page number; "
-    "page 10**18 makes an OFFSET past bigint and PostgreSQL fails (500). Bound `page`.",
-)
 def test_a_huge_page_number_is_a_4xx(engineer):
     response = engineer.api("get", "/api/jobs?page=" + "9" * 19)
 
@@ -357,12 +352,6 @@ def test_the_text_backslash_u0000_is_not_a_nul(engineer, model):
     assert response.status_code == 422  # an unknown model, not a refused request
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluations/api.py + uploads.py: a NUL in the domain set's name (a multipart form "
-    "field, which django-ninja reads without a Django form) reaches PostgreSQL (500). Refuse "
-    "it in domain_set_upload like an empty name.",
-)
 def test_a_nul_in_an_api_form_field_is_a_4xx(engineer):
     upload = SimpleUploadedFile("s.jsonl", b'{"question": "q", "answer": "a"}\n')
 
