@@ -20,9 +20,11 @@ class Recommendation(models.Model):
     use_case = models.JSONField(help_text="The use case as entered (the advisor's JSON).")
     result = models.JSONField(help_text="The engine's answer, as it was.")
     evidence = models.JSONField(
-        default=list, help_text="Every run and source the answer used, with labels and links."
+        default=list,
+        blank=True,
+        help_text="Every run and source the answer used, with labels and links.",
     )
-    verdict = models.CharField(max_length=10)
+    verdict = models.CharField(max_length=10, blank=True, help_text="Empty: no candidate.")
     top_model = models.CharField(max_length=200, blank=True)
     top_deployment = models.CharField(max_length=30, blank=True)
     rerun_of = models.ForeignKey(

@@ -12,12 +12,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
-from catalog.models import LanguageModel
+from advisor.services import recommendation_create
+from advisor.watch import decision_watch_start, decision_watches_check
+from catalog.models import HardwareProfile, LanguageModel, SelfHostedDeployment
 from evaluations.finetune_demo import CHECKPOINT_KEY, DOMAIN_SET_NAME, checkpoint_path
 from evaluations.models import DomainEvalSet, EvalJob, JobStatus, MetricResult, RequestedVia
 from evaluations.services import eval_job_create
 from evaluations.specs import JobSpec
 
+from ..advisor import use_case_data
 from ..factories import UserFactory
 
 pytestmark = [
@@ -58,10 +61,29 @@ def test_the_finetuned_checkpoint_beats_its_base_on_the_held_out_set(eval_worker
     assert checkpoint.hf_repo == str(checkpoint_path())
     assert LanguageModel.objects.filter(base_model=base).count() == 1
 
+    # The demo model runs on the catalog's smallest GPU, so the advisor can rank it.
+    call_command("load_catalog", verbosity=0)
+    SelfHostedDeployment.objects.create(
+        model=base, precision="fp32", hardware=HardwareProfile.objects.get(key="l4-24gb-x1")
+    )
+    owner = UserFactory(role="Project managers")
+    saved = recommendation_create(
+        owner=owner,
+        data=use_case_data(
+            name="Paint orders", domain_eval_set=DOMAIN_SET_NAME, labelled_examples=240
+        ),
+    )
     jobs = {model.key: _queue(model, domain_set.task_name) for model in (base, checkpoint)}
+    decision_watch_start(recommendation=saved, jobs=list(jobs.values()))
+    assert decision_watches_check() == []  # the evaluations are still running
     for job in jobs.values():
         _wait(job)
         assert job.status == JobStatus.SUCCEEDED, job.error
+    [watch] = decision_watches_check()  # what Celery beat runs every minute
+    rerun = watch.result
+    assert rerun.rerun_of == saved
+    used = {item["run_id"] for item in rerun.evidence if item["kind"] == "measured"}
+    assert {job.run.pk for job in jobs.values()} <= used
     acc = {
         key: MetricResult.objects.get(
             run__job=job, task=domain_set.task_name, metric="acc", filter="none"
