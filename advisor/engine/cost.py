@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from .assumptions import BYTES_PER_PARAMETER, Assumptions
-from .types import ApiOption, HardwareOption
+from .types import ApiOption, HardwareOption, quick_init
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -31,6 +31,7 @@ def needed_requests_per_s(monthly_requests: int, assumptions: Assumptions) -> fl
     return monthly_requests * assumptions.peak_to_average / seconds
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class HardwareSizing:
     """How one hardware option holds one model, whatever the use case.

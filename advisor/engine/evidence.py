@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .assumptions import Assumptions
-from .types import Evidence, Figure
+from .types import Evidence, Figure, quick_init
 
 _GENERAL_KNOWLEDGE = ("hellaswag", "arc_challenge", "winogrande")
 
@@ -84,7 +84,7 @@ def select_figures(evidence: Sequence[Evidence], *, finetuned: bool = False) -> 
 
 
 def select_domain_figure(
-    evidence: Sequence[Evidence], domain_eval_set: str | None, *, finetuned: bool = False
+    evidence: Sequence[Evidence], domain_eval_set: str | None, *, finetuned: bool | None = None
 ) -> Evidence | None:
     """The figure on the use case's domain evaluation set, if any.
 
@@ -93,7 +93,8 @@ def select_domain_figure(
     """
     best: Evidence | None = None
     for figure in evidence:
-        if not figure.is_domain_set or figure.finetuned != finetuned:
+        # None: the caller passed figures it already chose (plain or finetuned ones).
+        if not figure.is_domain_set or (finetuned is not None and figure.finetuned != finetuned):
             continue
         if finetuned and figure.kind != "measured":
             continue
@@ -104,6 +105,7 @@ def select_domain_figure(
     return best
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CategoryFigure:
     """One task category's accuracy from the benchmarks it maps to."""
@@ -152,6 +154,7 @@ def category_figure(
     )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Accuracy:
     """A model's accuracy for the use case, before any finetuning estimate.
@@ -181,15 +184,15 @@ class Accuracy:
 
 def _figure(evidence: Evidence, role: str, categories: tuple[str, ...] = ()) -> Figure:
     return Figure(
-        benchmark=evidence.benchmark,
-        value=evidence.value,
-        stderr=evidence.stderr,
-        kind=evidence.kind,
-        source=evidence.source,
-        shots=evidence.shots,
-        role=role,
-        categories=categories,
-        finetuned=evidence.finetuned,
+        evidence.benchmark,
+        evidence.value,
+        evidence.stderr,
+        evidence.kind,
+        evidence.source,
+        evidence.shots,
+        role,
+        categories,
+        evidence.finetuned,
     )
 
 
@@ -293,17 +296,20 @@ def accuracy_figures(
     figures: Mapping[str, Evidence],
     categories: tuple[str, ...],
     imputation: Mapping[str, float],
+    imputed: dict[str, Figure] | None = None,
 ) -> tuple[Figure, ...]:
     """The figures behind an accuracy, as shown: the domain set first, then the task
-    benchmarks, then the stand-ins for missing categories."""
+    benchmarks, then the stand-ins for missing categories (`imputed` keeps those, per category,
+    for the models that share them)."""
     result: list[Figure] = []
     if accuracy.domain is not None:
         result.append(_figure(accuracy.domain, "domain", categories))
     for name, cats in accuracy.used:
         result.append(_figure(figures[name], "task", cats))
     for category in accuracy.imputed:
-        result.append(
-            Figure(
+        found = None if imputed is None else imputed.get(category)
+        if found is None:
+            found = Figure(
                 benchmark=f"{category}: no figure",
                 value=imputation[category],
                 stderr=None,
@@ -313,7 +319,9 @@ def accuracy_figures(
                 role="imputed",
                 categories=(category,),
             )
-        )
+            if imputed is not None:
+                imputed[category] = found
+        result.append(found)
     return tuple(result)
 
 

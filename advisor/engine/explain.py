@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .candidates import Outcome, Prepared, Scored
 from .evidence import CATEGORY_BENCHMARKS, Accuracy, benchmarks_for
 from .types import Confidence, ProposedEvaluation
@@ -14,7 +16,7 @@ def _accuracy_of(scored: Scored) -> Accuracy:
 
 
 def _name(scored: Scored) -> str:
-    return f"{scored.option.model.digest.entry.facts.name} ({scored.option.deployment})"
+    return f"{scored.option.model.entry.facts.name} ({scored.option.deployment})"
 
 
 def within_stderr(first: Scored, second: Scored) -> bool:
@@ -26,23 +28,27 @@ def within_stderr(first: Scored, second: Scored) -> bool:
     return gap <= first.comparison_stderr + second.comparison_stderr
 
 
-def _runner_up(ranked: list[Scored]) -> Scored | None:
-    choice = ranked[0].choice
-    for scored in ranked[1:]:
-        if scored.choice != choice:
-            return scored
-    return None
+def _runner_up(outcome: Outcome) -> Scored | None:
+    """The best candidate that is another choice (model and deployment) than the top."""
+    found = np.flatnonzero(outcome.choices[1:] != outcome.choices[0])
+    return outcome.scored(int(found[0]) + 1) if len(found) else None
+
+
+def _best_other_class(outcome: Outcome, small: bool) -> Scored | None:
+    """The best candidate whose verdict class is not `small`'s."""
+    columns = outcome.prepared.columns
+    found = np.flatnonzero(columns.small[columns.model[outcome.rows]] != small)
+    return outcome.scored(int(found[0])) if len(found) else None
 
 
 def confidence(prepared: Prepared, outcome: Outcome) -> Confidence:
     """High when the top choice leads clearly on complete evidence; medium with one close call;
     low when evidence is missing or estimated, or with several close calls."""
-    ranked = outcome.ranked
-    if not ranked:
+    if not len(outcome):
         return Confidence(
             "low", "no candidate meets the hard constraints: the exclusions say what to relax"
         )
-    top = ranked[0]
+    top = outcome.scored(0)
     accuracy = _accuracy_of(top)
     major: list[str] = []
     minor: list[str] = []
@@ -54,11 +60,11 @@ def confidence(prepared: Prepared, outcome: Outcome) -> Confidence:
         major.append(f"{_name(top)}'s accuracy rests on an estimated finetuning uplift")
     if prepared.uncovered:
         major.append(f"no model has a figure for {', '.join(prepared.uncovered)}")
-    runner = _runner_up(ranked)
+    runner = _runner_up(outcome)
     if runner is not None and within_stderr(top, runner):
         minor.append(f"{_name(top)} and {_name(runner)} are within each other's stderr")
-    verdict_small = top.option.model.small
-    other = next((s for s in ranked if s.option.model.small != verdict_small), None)
+    verdict_small = top.small
+    other = _best_other_class(outcome, verdict_small)
     other_class = "large" if verdict_small else "small"
     margin = top.total - other.total if other is not None else None
     if margin is not None and margin < prepared.assumptions.close_total_margin:
@@ -86,23 +92,17 @@ def confidence(prepared: Prepared, outcome: Outcome) -> Confidence:
 def proposed_evaluations(prepared: Prepared, outcome: Outcome) -> tuple[ProposedEvaluation, ...]:
     """The evaluations that would decide: for the leading models, the use case's tasks they lack
     figures for, those within the top choice's stderr, and finetuned estimates to measure."""
-    ranked = outcome.ranked
-    if not ranked:
+    if not len(outcome):
         return ()
     use_case = prepared.use_case
     domain_set = use_case.domain_eval_set
     mapped = benchmarks_for(use_case.task_categories)
     decisive = ((domain_set,) if domain_set else ()) + mapped
-    top = ranked[0]
-    leaders: list[Scored] = []
-    seen: set[str] = set()
-    for scored in ranked:
-        key = scored.option.model.key
-        if key not in seen:
-            seen.add(key)
-            leaders.append(scored)
-        if len(leaders) == TOP_MODELS_CHECKED:
-            break
+    top = outcome.scored(0)
+    # Each of the first models in the ranking, at its best position.
+    models = outcome.prepared.columns.model[outcome.rows]
+    _, firsts = np.unique(models, return_index=True)
+    leaders = [outcome.scored(p) for p in np.sort(firsts)[:TOP_MODELS_CHECKED].tolist()]
     proposals: dict[str, tuple[list[str], list[str]]] = {}
 
     def propose(model: str, tasks: tuple[str, ...], reason: str) -> None:

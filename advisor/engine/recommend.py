@@ -7,13 +7,11 @@ from collections.abc import Sequence
 from advisor.use_case import UseCase
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
-from .candidates import evaluate, prepare, ranked_candidate
+from .candidates import evaluate, exclusions, prepare, ranked_candidates
 from .catalog import Catalog, digest_catalog
 from .explain import confidence, proposed_evaluations
 from .sensitivity import input_sensitivity, weight_sensitivity
-from .types import DEPLOYMENTS, ModelEntry, Recommendation, Sensitivity
-
-_DEPLOYMENT_ORDER = {name: index for index, name in enumerate(DEPLOYMENTS)}
+from .types import ModelEntry, Recommendation, Sensitivity
 
 
 def recommend(
@@ -50,15 +48,6 @@ def recommend(
         monthly_requests=use_case.monthly_requests,
         data_location=use_case.data_location,
         labelled_examples=use_case.labelled_examples,
-        explain=True,
-    )
-    excluded = sorted(
-        [*prepared.references, *outcome.excluded],
-        key=lambda item: (
-            item.model,
-            -1 if item.deployment is None else _DEPLOYMENT_ORDER[item.deployment],
-            item.option or "",
-        ),
     )
     sensitivity = (
         Sensitivity(
@@ -68,13 +57,12 @@ def recommend(
         if with_sensitivity
         else Sensitivity()
     )
-    shown = outcome.ranked if ranking_limit is None else outcome.ranked[: max(0, ranking_limit)]
-    cache: dict = {}
+    shown = len(outcome) if ranking_limit is None else min(len(outcome), max(0, ranking_limit))
     return Recommendation(
         verdict=outcome.verdict,
         confidence=confidence(prepared, outcome),
-        ranking=tuple(ranked_candidate(scored, prepared, cache) for scored in shown),
-        excluded=tuple(excluded),
+        ranking=ranked_candidates(prepared, outcome, shown),
+        excluded=tuple(exclusions(prepared, outcome, use_case.data_location)),
         sensitivity=sensitivity,
         proposed_evaluations=proposed_evaluations(prepared, outcome),
     )

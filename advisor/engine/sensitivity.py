@@ -5,69 +5,72 @@ proportionally, t(v) = O + v (S - O), with O its total from the other weights al
 score on this weight. The top choice as v moves is the upper envelope of these lines; walking it
 from the current weight finds exactly where another (model, deployment) takes over, in either
 direction. Only lines not dominated by the current top at both ends (v = 0 and v = 1) can ever
-take over, so the walk runs over a small Pareto front rather than every candidate.
+take over, so the walk runs over a small Pareto front rather than every candidate (the lines and
+the front are found for all candidates at once, with numpy).
 
 Inputs: the decision is rerun with one input changed at a time (monthly requests x10 and /10,
-each other data location, labelled examples 0 and x10) to see whether the verdict flips.
+each other data location, labelled examples 0 and x10) to see whether the verdict flips; a rerun
+finds only the top candidate, and reuses the costs of another with the same volume and labelled
+examples.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from advisor.use_case import DATA_LOCATIONS, MAX_EXAMPLES, MAX_REQUESTS, WEIGHT_NAMES
 
-from .candidates import Outcome, Prepared, Scored, evaluate
+from .candidates import Outcome, Prepared, scenario, top_option
 from .types import InputChange, WeightSensitivity
 
 _EPS = 1e-12
 
-
-def _choice(scored: Scored) -> tuple[str, str]:
-    return scored.choice
+Line = tuple[float, float, int]  # (O, S, position in the ranking)
 
 
-def _lines(ranked: list[Scored], index: int, weight: float) -> list[tuple[float, float, int]]:
-    """(O, S, position) per candidate for weight `index`: t(0) = O and t(1) = S."""
+def _lines(outcome: Outcome, index: int, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """(O, S) per candidate for weight `index`: t(0) = O and t(1) = S."""
+    scores = outcome.scores
+    s = scores[index]
     rest = 1.0 - weight
-    lines: list[tuple[float, float, int]] = []
     if rest > 1e-9:
-        for position, scored in enumerate(ranked):
-            s = scored.scores[index]
-            lines.append(((scored.total - weight * s) / rest, s, position))
-    else:  # the other weights are all 0: they share the rest equally
-        for position, scored in enumerate(ranked):
-            scores = scored.scores
-            others = (sum(scores) - scores[index]) / (len(scores) - 1)
-            lines.append((others, scores[index], position))
-    return lines
+        return (outcome.totals - weight * s) / rest, s
+    # The other weights are all 0: they share the rest equally.
+    total = scores[0] + scores[1] + scores[2] + scores[3]
+    return (total - s) / (len(scores) - 1), s
 
 
-def _front(lines: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
+def _front(o: np.ndarray, s: np.ndarray) -> list[Line]:
     """The lines that are best at some v in 0..1 could only be these: the top (position 0) and
     the Pareto front of the others that beat it at v = 0 or at v = 1."""
-    top = lines[0]
-    contenders = [line for line in lines[1:] if line[0] > top[0] or line[1] > top[1]]
-    contenders.sort(key=lambda line: (-line[0], -line[1], line[2]))
-    front = [top]
-    best_s = float("-inf")
-    for line in contenders:
-        if line[1] > best_s:
-            front.append(line)
-            best_s = line[1]
+    front: list[Line] = [(float(o[0]), float(s[0]), 0)]
+    positions = np.flatnonzero((o[1:] > o[0]) | (s[1:] > s[0])) + 1
+    if not len(positions):
+        return front
+    order = np.lexsort((positions, -s[positions], -o[positions]))
+    positions = positions[order]
+    o_sorted, s_sorted = o[positions], s[positions]
+    # Kept when its S beats every S before it (in this order).
+    keep = np.ones(len(positions), dtype=bool)
+    keep[1:] = s_sorted[1:] > np.maximum.accumulate(s_sorted)[:-1]
+    front.extend(
+        zip(o_sorted[keep].tolist(), s_sorted[keep].tolist(), positions[keep].tolist(), strict=True)
+    )
     return front
 
 
 def _walk(
-    ranked: list[Scored], front: list[tuple[float, float, int]], start: float, direction: int
+    choices: np.ndarray, front: list[Line], start: float, direction: int
 ) -> tuple[float, int] | None:
     """From the top at `start`, follow the envelope up (+1) or down (-1) until another choice
     takes over; (value, position of the new top) or None within 0..1."""
-    first = _choice(ranked[front[0][2]])
+    first = choices[front[0][2]]
     current = front[0]
     v = start
     while True:
         o_c, s_c, _ = current
         slope_c = s_c - o_c
-        best: tuple[float, float, int, tuple[float, float, int]] | None = None
+        best: tuple[float, float, int, Line] | None = None
         for line in front:
             if line is current:
                 continue
@@ -88,29 +91,28 @@ def _walk(
             return None
         crossing = best[0] * direction
         current = best[3]
-        if _choice(ranked[current[2]]) != first:
+        if choices[current[2]] != first:
             return (min(1.0, max(0.0, crossing)), current[2])
         v = crossing
 
 
 def weight_sensitivity(outcome: Outcome) -> tuple[WeightSensitivity, ...]:
     """For each weight, where the top choice changes (the others rescaled proportionally)."""
-    ranked = outcome.ranked
     result: list[WeightSensitivity] = []
     for index, name in enumerate(WEIGHT_NAMES):
         current = outcome.weights[index]
-        if not ranked:
+        if not len(outcome):
             result.append(WeightSensitivity(name, current, None, None, None, None, None))
             continue
-        front = _front(_lines(ranked, index, current))
-        above = _walk(ranked, front, current, +1) if len(front) > 1 else None
-        below = _walk(ranked, front, current, -1) if len(front) > 1 else None
+        front = _front(*_lines(outcome, index, current))
+        above = _walk(outcome.choices, front, current, +1) if len(front) > 1 else None
+        below = _walk(outcome.choices, front, current, -1) if len(front) > 1 else None
         nearest = None
         if above and below:
             nearest = above if above[0] - current <= current - below[0] else below
         else:
             nearest = above or below
-        new_top = _choice(ranked[nearest[1]]) if nearest else (None, None)
+        new_top = outcome.choice(nearest[1]) if nearest else (None, None)
         result.append(
             WeightSensitivity(
                 weight=name,
@@ -149,23 +151,26 @@ def input_sensitivity(prepared: Prepared, outcome: Outcome) -> tuple[InputChange
     verdict = outcome.verdict
     result: list[InputChange] = []
     use_case = prepared.use_case
+    options = prepared.columns.options
     base = {
         "monthly_requests": use_case.monthly_requests,
         "data_location": use_case.data_location,
         "labelled_examples": use_case.labelled_examples,
     }
     for name, change, value in _changes(prepared):
-        rerun = evaluate(prepared, explain=False, **{**base, name: value})
-        top = rerun.ranked[0] if rerun.ranked else None
-        new_verdict = rerun.verdict
+        inputs = {**base, name: value}
+        found = scenario(prepared, inputs["monthly_requests"], inputs["labelled_examples"])
+        row = top_option(prepared, inputs["data_location"], found)
+        top = None if row is None else options[row]
+        new_verdict = None if top is None else ("small" if top.model.small else "large")
         result.append(
             InputChange(
                 input=name,
                 change=change,
                 value=value,
                 verdict=new_verdict,
-                top_model=top.option.model.key if top else None,
-                top_deployment=top.option.deployment if top else None,
+                top_model=top.model.key if top else None,
+                top_deployment=top.deployment if top else None,
                 flips_verdict=verdict is not None
                 and new_verdict is not None
                 and new_verdict != verdict,
