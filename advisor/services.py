@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
@@ -44,7 +45,9 @@ def advice_compute(*, data: Mapping[str, Any]) -> Advice:
             {"domain_eval_set": f"No domain evaluation set named {use_case.domain_eval_set!r}."}
         )
     engine_input, catalog = selectors.engine_catalog()
-    result = recommend(use_case, catalog).as_dict()
+    # The whole ranking is computed; the answer keeps its head (thousands of candidates with a
+    # large catalog would cost more to serialise than to rank). Exclusions stay complete.
+    result = recommend(use_case, catalog, ranking_limit=settings.ADVISOR_RANKING_LIMIT).as_dict()
     return Advice(
         use_case=use_case,
         data=use_case.as_dict(),
