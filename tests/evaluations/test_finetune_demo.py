@@ -9,19 +9,21 @@ from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
+from advisor.models import Notice
 from advisor.services import recommendation_create
 from advisor.watch import decision_watch_start, decision_watches_check
-from catalog.models import HardwareProfile, LanguageModel, SelfHostedDeployment
+from catalog.models import LanguageModel, SelfHostedDeployment
 from evaluations.finetune_demo import CHECKPOINT_KEY, DOMAIN_SET_NAME, checkpoint_path
 from evaluations.models import DomainEvalSet, EvalJob, JobStatus, MetricResult, RequestedVia
 from evaluations.services import eval_job_create
 from evaluations.specs import JobSpec
 
 from ..advisor import use_case_data
-from ..factories import UserFactory
+from ..factories import HardwareProfileFactory, UserFactory
 
 pytestmark = [
     pytest.mark.integration,
@@ -48,7 +50,9 @@ def _queue(model: LanguageModel, task: str) -> EvalJob:
     return eval_job_create(spec=spec, requested_by=None, requested_via=RequestedVia.CLI)
 
 
-def test_the_finetuned_checkpoint_beats_its_base_on_the_held_out_set(eval_worker, client):
+def test_the_finetuned_checkpoint_beats_its_base_on_the_held_out_set(
+    eval_worker, client, django_capture_on_commit_callbacks
+):
     call_command("finetune_demo", stdout=StringIO())
     again = StringIO()
     call_command("finetune_demo", stdout=again)
@@ -61,16 +65,18 @@ def test_the_finetuned_checkpoint_beats_its_base_on_the_held_out_set(eval_worker
     assert checkpoint.hf_repo == str(checkpoint_path())
     assert LanguageModel.objects.filter(base_model=base).count() == 1
 
-    # The demo model runs on the catalog's smallest GPU, so the advisor can rank it.
-    call_command("load_catalog", verbosity=0)
+    # The demo model runs on a small GPU profile, so the advisor can rank it.
     SelfHostedDeployment.objects.create(
-        model=base, precision="fp32", hardware=HardwareProfile.objects.get(key="l4-24gb-x1")
+        model=base, precision="fp32", hardware=HardwareProfileFactory(key="small-gpu")
     )
-    owner = UserFactory(role="Project managers")
+    owner = UserFactory(role="Project managers", email="owner@example.org")
     saved = recommendation_create(
         owner=owner,
         data=use_case_data(
-            name="Paint orders", domain_eval_set=DOMAIN_SET_NAME, labelled_examples=240
+            name="Paint orders",
+            domain_eval_set=DOMAIN_SET_NAME,
+            labelled_examples=240,
+            weights={"accuracy": 0.7, "cost": 0.1, "privacy": 0.1, "generality": 0.1},
         ),
     )
     jobs = {model.key: _queue(model, domain_set.task_name) for model in (base, checkpoint)}
@@ -79,11 +85,18 @@ def test_the_finetuned_checkpoint_beats_its_base_on_the_held_out_set(eval_worker
     for job in jobs.values():
         _wait(job)
         assert job.status == JobStatus.SUCCEEDED, job.error
-    [watch] = decision_watches_check()  # what Celery beat runs every minute
+    assert (saved.top_model, saved.top_deployment) == (base.key, "self_hosted")
+    with django_capture_on_commit_callbacks(execute=True):  # the email goes after the commit
+        [watch] = decision_watches_check()  # what Celery beat runs every minute
     rerun = watch.result
     assert rerun.rerun_of == saved
     used = {item["run_id"] for item in rerun.evidence if item["kind"] == "measured"}
-    assert {job.run.pk for job in jobs.values()} <= used
+    assert jobs[checkpoint.key].run.pk in used  # the finetune's measured result counts
+    # Measured, finetuning wins: the answer moved, and the owner is told in the app and by mail.
+    assert (rerun.top_model, rerun.top_deployment) == (base.key, "self_hosted_finetuned")
+    notice = Notice.objects.get(user=owner, recommendation=rerun)
+    assert "The top candidate changed" in notice.body
+    assert [message.to for message in mail.outbox] == [["owner@example.org"]]
     acc = {
         key: MetricResult.objects.get(
             run__job=job, task=domain_set.task_name, metric="acc", filter="none"
