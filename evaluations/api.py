@@ -28,7 +28,7 @@ router = Router(tags=["jobs"])
 class BoundedPages(PageNumberPagination):
     """Page numbers past any real list are refused (422), not turned into a database error."""
 
-    class Input(Schema):
+    class Input(PageNumberPagination.Input):
         page: int = Field(1, ge=1, le=1_000_000)
 
 
