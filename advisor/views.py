@@ -13,7 +13,7 @@ from .markdown import recommendation_markdown
 from .models import Recommendation
 
 USE = "advisor.add_recommendation"
-CHART_POINTS = 50
+CHART_POINTS = 20
 
 
 def chart_data(result: dict | None) -> dict:

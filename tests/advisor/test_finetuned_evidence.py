@@ -57,4 +57,3 @@ def test_a_measured_finetune_replaces_the_estimate(claims_set, engineer):
     assert tuned and tuned[0]["kind"] == "measured" and tuned[0]["value"] == 0.91
     labels = [e["label"] for e in after.evidence]
     assert any("finetuned: Phi-4 claims" in label for label in labels)
-
