@@ -93,3 +93,9 @@ def roles_sync(apps) -> None:
     for role, wanted in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set([existing[name] for name in wanted if name in existing])
+
+
+def sync_roles_migration(apps, schema_editor) -> None:
+    """The RunPython step of every migration that gives the roles new permissions."""
+    permissions_ensure(apps)
+    roles_sync(apps)

@@ -3,12 +3,7 @@ catalog admins curate them (catalog.Finetune)."""
 
 from django.db import migrations
 
-from accounts.roles import permissions_ensure, roles_sync
-
-
-def sync_roles(apps, schema_editor):
-    permissions_ensure(apps)
-    roles_sync(apps)
+from accounts.roles import sync_roles_migration
 
 
 class Migration(migrations.Migration):
@@ -17,4 +12,4 @@ class Migration(migrations.Migration):
         ("catalog", "0003_finetune"),
     ]
 
-    operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(sync_roles_migration, migrations.RunPython.noop)]

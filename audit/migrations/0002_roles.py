@@ -2,12 +2,7 @@
 
 from django.db import migrations
 
-from accounts.roles import permissions_ensure, roles_sync
-
-
-def sync_roles(apps, schema_editor):
-    permissions_ensure(apps)
-    roles_sync(apps)
+from accounts.roles import sync_roles_migration
 
 
 class Migration(migrations.Migration):
@@ -16,4 +11,4 @@ class Migration(migrations.Migration):
         ("accounts", "0004_roles_imports"),
     ]
 
-    operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(sync_roles_migration, migrations.RunPython.noop)]
