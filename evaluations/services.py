@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -127,19 +128,7 @@ def eval_job_retry(
     """Queue a failed or cancelled job again, as a new job linked to the old one."""
     if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
         raise ApplicationError("Only a failed or cancelled job can be retried.")
-    spec = JobSpec(
-        model_key=job.model.key,
-        backend=job.backend,
-        tasks=tuple(job.tasks),
-        model_args=dict(job.model_args),
-        num_fewshot=job.num_fewshot,
-        limit=job.limit,
-        batch_size=job.batch_size,
-        seed=job.seed,
-        apply_chat_template=job.apply_chat_template,
-        device=job.device,
-        priority=job.priority,
-    )
+    spec = JobSpec.from_job(job)
     return eval_job_create(
         spec=spec, requested_by=requested_by, requested_via=requested_via, force=True, retry_of=job
     )
@@ -283,21 +272,7 @@ def eval_job_store_results(
         finished_at=finished_at,
         duration_s=(finished_at - job.started_at).total_seconds() if job.started_at else None,
     )
-    MetricResult.objects.bulk_create(
-        MetricResult(
-            run=run,
-            task=row.task,
-            metric=row.metric,
-            filter=row.filter,
-            value=row.value,
-            stderr=row.stderr,
-            n_samples=row.n_samples,
-            shots=row.shots,
-            higher_is_better=row.higher_is_better,
-            is_group=row.is_group,
-        )
-        for row in output.metrics
-    )
+    metric_rows_store((run.pk, row) for row in output.metrics)
     job.status = JobStatus.SUCCEEDED
     job.finished_at = finished_at
     job.progress_total = max(job.progress_total, output.n_requests)
@@ -349,3 +324,33 @@ def eval_job_send_again(*, job_id: int) -> bool:
             return False
         _mark_sent(job, now)
     return True
+
+
+_METRIC_COLUMNS = (
+    "run_id", "task", "metric", "filter", "value", "stderr", "n_samples", "shots",
+    "higher_is_better", "is_group",
+)  # fmt: skip
+
+
+def metric_rows_store(rows: Iterable[tuple[int, lmeval_runner.MetricRow]]) -> None:
+    """Write (run id, metric row) pairs in bulk: PostgreSQL's COPY where we have it (a batch of
+    imported files holds tens of thousands of rows), bulk_create elsewhere. Used for job results
+    and imports alike."""
+    values = (
+        (run_id, r.task, r.metric, r.filter, r.value, r.stderr, r.n_samples, r.shots,
+         r.higher_is_better, r.is_group)
+        for run_id, r in rows
+    )  # fmt: skip
+    if connection.vendor != "postgresql":
+        MetricResult.objects.bulk_create(
+            (MetricResult(**dict(zip(_METRIC_COLUMNS, row, strict=True))) for row in values),
+            batch_size=2000,
+        )
+        return
+    table = connection.ops.quote_name(MetricResult._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(_METRIC_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in values:
+            copy.write_row(row)

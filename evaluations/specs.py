@@ -75,6 +75,23 @@ class JobSpec:
     device: str = ""
     priority: int = 5
 
+    @classmethod
+    def from_job(cls, job) -> JobSpec:
+        """The spec a stored job was queued with (to run it again)."""
+        return cls(
+            model_key=job.model.key,
+            backend=job.backend,
+            tasks=tuple(job.tasks),
+            model_args=dict(job.model_args),
+            num_fewshot=job.num_fewshot,
+            limit=job.limit,
+            batch_size=job.batch_size,
+            seed=job.seed,
+            apply_chat_template=job.apply_chat_template,
+            device=job.device,
+            priority=job.priority,
+        )
+
     def digest(self, *, lm_eval_version: str | None) -> str:
         """What makes two jobs identical: same model and revision, tasks, shots, limit,
         lm-eval version (which fixes the built-in tasks' versions). Priority does not count."""

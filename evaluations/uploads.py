@@ -12,15 +12,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from catalog.models import LanguageModel
 from config.errors import ApplicationError
 
 from .domain_sets import DomainSetInvalid, parse_domain_set, task_name_for
 from .importers import ImportProblem, ParsedRun, model_name_candidates, parse_result_file
-from .lmeval_runner import MetricRow
-from .models import DomainEvalSet, EvalRun, MetricResult, RunOrigin
+from .models import DomainEvalSet, EvalRun, RunOrigin
+from .services import metric_rows_store
 
 
 @dataclass(frozen=True)
@@ -173,41 +173,12 @@ def _store_all(pending, *, by) -> list[EvalRun]:
         run = _run_for(parsed, file_name=name, sha256=sha256, model=model, by=by)
         run.save(force_insert=True)
         runs.append(run)
-    _insert_metrics(
+    metric_rows_store(
         (run.pk, row)
         for (_, _, _, parsed, _), run in zip(pending, runs, strict=True)
         for row in parsed.metrics
     )
     return runs
-
-
-_METRIC_COLUMNS = (
-    "run_id", "task", "metric", "filter", "value", "stderr", "n_samples", "shots",
-    "higher_is_better", "is_group",
-)  # fmt: skip
-
-
-def _insert_metrics(rows: Iterable[tuple[int, MetricRow]]) -> None:
-    """Write metric rows in bulk: PostgreSQL's COPY where we have it (a thousand files hold
-    tens of thousands of rows), bulk_create elsewhere."""
-    values = (
-        (run_id, r.task, r.metric, r.filter, r.value, r.stderr, r.n_samples, r.shots,
-         r.higher_is_better, r.is_group)
-        for run_id, r in rows
-    )  # fmt: skip
-    if connection.vendor != "postgresql":
-        MetricResult.objects.bulk_create(
-            (MetricResult(**dict(zip(_METRIC_COLUMNS, row, strict=True))) for row in values),
-            batch_size=2000,
-        )
-        return
-    table = connection.ops.quote_name(MetricResult._meta.db_table)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({', '.join(_METRIC_COLUMNS)}) FROM STDIN") as copy,
-    ):
-        for row in values:
-            copy.write_row(row)
 
 
 def _run_for(parsed: ParsedRun, *, file_name: str, sha256: str, model, by) -> EvalRun:
