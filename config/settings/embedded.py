@@ -24,9 +24,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": str(_BROKER_DIR / "queue"),
     "data_folder_out": str(_BROKER_DIR / "queue"),
     "processed_folder": str(_BROKER_DIR / "processed"),
+    "control_folder": str(_BROKER_DIR / "control"),  # else kombu writes ./control
     "store_processed": False,
 }
-for _folder in ("queue", "processed"):
+for _folder in ("queue", "processed", "control"):
     (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
 # Notices of the decision watch are printed where `make run` runs, not sent.
